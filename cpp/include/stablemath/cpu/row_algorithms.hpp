@@ -1,0 +1,159 @@
+// Softmax, log_softmax and logsumexp over one contiguous row, in each algorithm, on the CPU.
+//
+// A row longer than kPart elements is split into fixed parts (the unit of parallel work inside a
+// row); parts are reduced independently and folded left to right. The split depends only on the
+// row length, never on the thread count, so serial and threaded runs give bit-identical results.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+#include "../config.hpp"
+#include "../lse_state.hpp"
+#include "kernel_table.hpp"
+#include "thread_pool.hpp"
+
+STABLEMATH_NAMESPACE_BEGIN
+
+enum class SoftmaxAlgorithm : int {
+    automatic = 0,   // the fastest correct choice for the row length and CPU
+    three_pass = 1,  // max; store e^{x-m} and sum; scale
+    online = 2,      // (max, sum) state per L1-sized chunk, merged (Milakov & Gimelshein); then output
+    two_pass = 3,    // sum of (mantissa, exponent) pairs without a max (Dukhan & Ablavatski); then output
+};
+
+namespace cpu {
+
+inline constexpr std::size_t kPart = std::size_t(1) << 16;
+
+inline std::size_t num_parts(std::size_t n) { return n == 0 ? 0 : (n + kPart - 1) / kPart; }
+
+// Runs fn(begin, length) for every part; parts may run in parallel under Exec.
+template <class Exec, class F>
+void for_parts(std::size_t n, const Exec& ex, F&& fn) {
+    const std::size_t parts = num_parts(n);
+    if (parts <= 1) { if (n) fn(std::size_t(0), n); return; }
+    ex(parts, [&](std::size_t p) {
+        const std::size_t b = p * kPart;
+        fn(b, n - b < kPart ? n - b : kPart);
+    });
+}
+
+// Reduces every part to an R and folds them in order: init ⊕ r_0 ⊕ r_1 ⊕ ...
+template <class R, class Exec, class PartFn, class MergeFn>
+R fold_parts(std::size_t n, const Exec& ex, R init, PartFn&& part, MergeFn&& merge_fn) {
+    const std::size_t parts = num_parts(n);
+    if (parts <= 1) return n ? merge_fn(init, part(std::size_t(0), n)) : init;
+    std::vector<R> partial(parts);
+    for_parts(n, ex, [&](std::size_t b, std::size_t len) { partial[b / kPart] = part(b, len); });
+    for (const R& r : partial) init = merge_fn(init, r);
+    return init;
+}
+
+template <class T, class Exec>
+LseState<T> row_state(const KernelTable<T>& k, const T* x, std::size_t n, const Exec& ex) {
+    return fold_parts(n, ex, LseState<T>{}, [&](std::size_t b, std::size_t len) { return k.chunked_state(x + b, len); },
+                      [](const LseState<T>& a, const LseState<T>& c) { return merge(a, c); });
+}
+
+template <class T, class Exec>
+T row_max(const KernelTable<T>& k, const T* x, std::size_t n, const Exec& ex) {
+    return fold_parts(n, ex, -std::numeric_limits<T>::infinity(), [&](std::size_t b, std::size_t len) { return k.max(x + b, len); },
+                      [](T a, T c) { return c > a ? c : a; });
+}
+
+// Softmax over a row whose maximum is +-inf or which holds NaN. Semantics (README table):
+// NaN or +inf anywhere -> NaN everywhere; no finite mass (all -inf) -> NaN, or 0 / -inf when safe.
+template <class T>
+void softmax_row_nonfinite(const T* x, T* y, std::size_t n, bool log, bool safe) {
+    const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+    bool any_nan = false, any_pinf = false;
+    for (std::size_t i = 0; i < n; ++i) { any_nan |= x[i] != x[i]; any_pinf |= x[i] == inf; }
+    const T fill = (any_nan || any_pinf || !safe) ? nan : (log ? -inf : T(0));
+    for (std::size_t i = 0; i < n; ++i) y[i] = fill;
+}
+
+inline SoftmaxAlgorithm resolve(SoftmaxAlgorithm a, std::size_t /*n*/, const char* isa) {
+    if (a != SoftmaxAlgorithm::automatic) return a;
+    // Measured in bench/results: the two-pass rescaling is cheap only with AVX-512's vscalef-class
+    // code; on AVX2 and below the online algorithm is at least as fast at every row length.
+    return (isa[0] == 'a' && isa[3] == '5') ? SoftmaxAlgorithm::two_pass : SoftmaxAlgorithm::online;
+}
+
+template <class T, class Exec>
+void softmax_row(const KernelTable<T>& k, const T* x, T* y, std::size_t n, SoftmaxAlgorithm algo, bool log,
+                 bool safe, const Exec& ex) {
+    if (n == 0) return;
+    switch (resolve(algo, n, k.isa)) {
+    case SoftmaxAlgorithm::two_pass: {
+        struct Part { ExtSum<T> sum; T max; };
+        const Part r = fold_parts(
+            n, ex, Part{ExtSum<T>{}, -std::numeric_limits<T>::infinity()},
+            [&](std::size_t b, std::size_t len) { Part p; p.sum = k.ext_reduce(x + b, len, p.max); return p; },
+            [](const Part& a, const Part& c) { return Part{merge(a.sum, c.sum), c.max > a.max ? c.max : a.max}; });
+        // Exact only while the row maximum is well inside the extended-exponent range (and finite);
+        // otherwise the online algorithm below computes the row (huge magnitudes, inf, NaN).
+        if (std::fabs(r.max) <= stablemath::detail::exp_traits<T>::ext_limit / 2 && std::isfinite(r.sum.v)) {
+            if (log) {
+                // log(sum) - max with the power of two split so that e*ln2 - max stays exact.
+                const T l = (r.sum.e * stablemath::detail::exp_traits<T>::ln2_hi - r.max) + r.sum.e * stablemath::detail::exp_traits<T>::ln2_lo +
+                            std::log(r.sum.v);
+                for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.sub2_store(x + b, y + b, len, r.max, l); });
+            } else {
+                const T inv = T(1) / r.sum.v;
+                for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.ext_scale_store(x + b, y + b, len, inv, r.sum.e); });
+            }
+            return;
+        }
+    }
+        [[fallthrough]];
+    case SoftmaxAlgorithm::online:
+    case SoftmaxAlgorithm::automatic: {
+        const LseState<T> st = row_state(k, x, n, ex);
+        const T total = st.total();
+        if (!std::isfinite(st.m) || !std::isfinite(total)) return softmax_row_nonfinite(x, y, n, log, safe);
+        if (log) {
+            const T l = log_relative(st);
+            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.sub2_store(x + b, y + b, len, st.m, l); });
+        } else {
+            const T inv = T(1) / total;
+            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.exp_scale_store(x + b, y + b, len, st.m, inv); });
+        }
+        return;
+    }
+    case SoftmaxAlgorithm::three_pass: {
+        const T m = row_max(k, x, n, ex);
+        if (!std::isfinite(m)) return softmax_row_nonfinite(x, y, n, log, safe);
+        if (log) {
+            const LseState<T> st = fold_parts(
+                n, ex, LseState<T>{}, [&](std::size_t b, std::size_t len) { return k.state_given_max(x + b, len, m); },
+                [](const LseState<T>& a, const LseState<T>& c) { return merge(a, c); });
+            if (!std::isfinite(st.total())) return softmax_row_nonfinite(x, y, n, log, safe);
+            const T l = log_relative(st);
+            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.sub2_store(x + b, y + b, len, m, l); });
+        } else {
+            const T s = fold_parts(n, ex, T(0), [&](std::size_t b, std::size_t len) { return k.exp_store_sum(x + b, y + b, len, m); },
+                                   [](T a, T c) { return a + c; });
+            if (!std::isfinite(s)) return softmax_row_nonfinite(x, y, n, log, safe);
+            const T inv = T(1) / s;
+            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.scale(y + b, len, inv); });
+        }
+        return;
+    }
+    }
+}
+
+// logsumexp of a row: the online state (one memory read of x), then the log1p-form finalisation.
+template <class T, class Exec>
+T logsumexp_row(const KernelTable<T>& k, const T* x, std::size_t n, T* sign, const Exec& ex) {
+    return finalize(row_state(k, x, n, ex), sign);
+}
+
+// Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
+template <class T>
+T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign) {
+    return finalize(k.state_weighted(x, b, n, k.max(x, n)), sign);
+}
+
+}  // namespace cpu
+STABLEMATH_NAMESPACE_END

@@ -1,0 +1,263 @@
+// N-dimensional strided arrays: the one place that turns (array, axes) into rows.
+//
+// Every operand of a call (x, out, optional weights / mask / sign) is described by an ArrayRef of
+// the same rank and shape as x; broadcast operands carry stride 0 and a reduction's outputs carry
+// stride 0 on the reduced axes. The reduced axes form the row, the others index rows. Adjacent
+// axes merge where every operand allows it, so a contiguous last-axis softmax becomes one stride-1
+// row per index. Rows that are stride-1 in x and out, in the accumulation dtype and without mask
+// or weights, go straight to the kernels; all others are gathered into a per-thread buffer
+// (widening float16/bfloat16, applying the mask) and scattered back after.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+#include "../config.hpp"
+#include "../detail/half.hpp"
+#include "row_algorithms.hpp"
+
+STABLEMATH_NAMESPACE_BEGIN
+
+enum class DType : std::uint8_t { float16, bfloat16, float32, float64, boolean };
+
+// A strided view; strides count elements, not bytes.
+struct ArrayRef {
+    void* data = nullptr;
+    DType dtype = DType::float32;
+    int ndim = 0;
+    const std::int64_t* shape = nullptr;
+    const std::int64_t* strides = nullptr;
+};
+
+namespace cpu {
+namespace detail {
+
+inline constexpr int kMaxOperands = 5;
+
+struct Dim {
+    std::int64_t size;
+    std::int64_t stride[kMaxOperands];
+};
+
+// Outer (row-indexing) and row (reduced) dimensions after dropping size-1 axes and merging.
+struct Layout {
+    std::vector<Dim> outer, row;
+    std::int64_t rows = 1, row_size = 1;
+};
+
+inline void push_merged(std::vector<Dim>& dims, const Dim& d, int nops) {
+    if (!dims.empty()) {
+        Dim& prev = dims.back();
+        bool mergeable = true;
+        for (int o = 0; o < nops; ++o) mergeable &= prev.stride[o] == d.stride[o] * d.size;
+        if (mergeable) {
+            prev.size *= d.size;
+            for (int o = 0; o < nops; ++o) prev.stride[o] = d.stride[o];
+            return;
+        }
+    }
+    dims.push_back(d);
+}
+
+inline Layout make_layout(const ArrayRef* const* ops, int nops, std::uint64_t row_axes) {
+    Layout L;
+    const ArrayRef& x = *ops[0];
+    for (int a = 0; a < x.ndim; ++a) {
+        const bool in_row = (row_axes >> a) & 1u;
+        (in_row ? L.row_size : L.rows) *= x.shape[a];
+        if (x.shape[a] == 1) continue;
+        Dim d{};
+        d.size = x.shape[a];
+        for (int o = 0; o < nops; ++o) d.stride[o] = ops[o] ? ops[o]->strides[a] : 0;
+        push_merged(in_row ? L.row : L.outer, d, nops);
+    }
+    return L;
+}
+
+// Element offsets of outer index r, for every operand.
+inline void outer_offsets(const Layout& L, std::int64_t r, int nops, std::int64_t* off) {
+    for (int o = 0; o < nops; ++o) off[o] = 0;
+    for (std::size_t d = L.outer.size(); d-- > 0;) {
+        const std::int64_t i = r % L.outer[d].size;
+        r /= L.outer[d].size;
+        for (int o = 0; o < nops; ++o) off[o] += i * L.outer[d].stride[o];
+    }
+}
+
+// Calls fn(i, off) for the i-th element of a row, off[o] being its offset in operand o (row-major).
+template <class F>
+void for_row(const Layout& L, int nops, F&& fn) {
+    std::int64_t off[kMaxOperands] = {0, 0, 0, 0, 0};
+    if (L.row.size() <= 1) {
+        for (std::int64_t i = 0; i < L.row_size; ++i) {
+            for (int o = 0; o < nops; ++o) off[o] = L.row.empty() ? 0 : i * L.row[0].stride[o];
+            fn(i, off);
+        }
+        return;
+    }
+    std::vector<std::int64_t> idx(L.row.size(), 0);
+    for (std::int64_t i = 0; i < L.row_size; ++i) {
+        fn(i, off);
+        for (std::size_t d = L.row.size(); d-- > 0;) {
+            for (int o = 0; o < nops; ++o) off[o] += L.row[d].stride[o];
+            if (++idx[d] < L.row[d].size) break;
+            for (int o = 0; o < nops; ++o) off[o] -= L.row[d].stride[o] * L.row[d].size;
+            idx[d] = 0;
+        }
+    }
+}
+
+// Splits the rows into tasks of at least ~32K elements and runs them on the pool; a few long rows
+// instead run one after another, each split into parts across the pool (inner = Parallel).
+template <class RowFn>
+void run_rows(const Layout& L, RowFn&& row_fn) {
+    const std::int64_t n = L.row_size > 0 ? L.row_size : 1;
+    const int threads = ThreadPool::instance().num_threads();
+    if (L.rows * n < (1 << 15) || threads == 1) {
+        for (std::int64_t r = 0; r < L.rows; ++r) row_fn(r, Serial{});
+        return;
+    }
+    if (L.rows < 2 * threads && n >= static_cast<std::int64_t>(2 * kPart)) {
+        for (std::int64_t r = 0; r < L.rows; ++r) row_fn(r, Parallel{});
+        return;
+    }
+    const std::int64_t per_task = std::max<std::int64_t>(1, (1 << 15) / n);
+    const std::int64_t tasks = (L.rows + per_task - 1) / per_task;
+    ThreadPool::instance().parallel_for(static_cast<std::size_t>(tasks), [&](std::size_t t) {
+        const std::int64_t end = std::min<std::int64_t>(L.rows, (static_cast<std::int64_t>(t) + 1) * per_task);
+        for (std::int64_t r = static_cast<std::int64_t>(t) * per_task; r < end; ++r) row_fn(r, Serial{});
+    });
+}
+
+template <class T>
+std::vector<T>& scratch(int which) {
+    thread_local std::vector<T> buf[3];
+    return buf[which];
+}
+
+template <class S>
+const S* at(const ArrayRef& a, std::int64_t off) { return static_cast<const S*>(a.data) + off; }
+template <class S>
+S* at_mut(const ArrayRef& a, std::int64_t off) { return static_cast<S*>(a.data) + off; }
+
+// Operand slots used by the drivers below.
+enum Slot : int { kX = 0, kOut = 1, kWeight = 2, kMask = 3, kSign = 4 };
+
+template <class S>
+void softmax_typed(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out, SoftmaxAlgorithm algo,
+                   bool log, bool safe) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const ArrayRef* ops[4] = {&x, &out, nullptr, where};
+    const int nops = where ? 4 : 2;
+    const Layout L = make_layout(ops, nops, std::uint64_t(1) << axis);
+    if (L.rows == 0 || L.row_size == 0) return;
+    const KernelTable<T>& k = kernels<T>();
+    const std::size_t n = static_cast<std::size_t>(L.row_size);
+    const bool direct = std::is_same<S, T>::value && !where && L.row.size() == 1 && L.row[0].stride[kX] == 1 &&
+                        L.row[0].stride[kOut] == 1;
+    const S masked = stablemath::detail::narrow<S>(log ? -std::numeric_limits<T>::infinity() : T(0));
+    run_rows(L, [&](std::int64_t r, auto ex) {
+        std::int64_t base[kMaxOperands];
+        outer_offsets(L, r, nops, base);
+        const S* xs = at<S>(x, base[kX]);
+        S* ys = at_mut<S>(out, base[kOut]);
+        if (direct) {
+            softmax_row(k, reinterpret_cast<const T*>(xs), reinterpret_cast<T*>(ys), n, algo, log, safe, ex);
+            return;
+        }
+        const std::uint8_t* mask = where ? at<std::uint8_t>(*where, base[kMask]) : nullptr;
+        std::vector<T>& xb = scratch<T>(0);
+        std::vector<T>& yb = scratch<T>(1);
+        xb.resize(n);
+        yb.resize(n);
+        for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
+            xb[i] = (mask && !mask[o[kMask]]) ? -std::numeric_limits<T>::infinity() : stablemath::detail::widen(xs[o[kX]]);
+        });
+        softmax_row(k, xb.data(), yb.data(), n, algo, log, safe, ex);
+        for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
+            ys[o[kOut]] = (mask && !mask[o[kMask]]) ? masked : stablemath::detail::narrow<S>(yb[i]);
+        });
+    });
+}
+
+// out (and sign) hold one value per row: their strides on the reduced axes are 0.
+template <class S>
+void logsumexp_typed(const ArrayRef& x, std::uint64_t axes, const ArrayRef* weights, const ArrayRef* where,
+                     const ArrayRef& out, const ArrayRef* sign) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const ArrayRef* ops[5] = {&x, &out, weights, where, sign};
+    const int nops = 5;
+    const Layout L = make_layout(ops, nops, axes);
+    if (L.rows == 0) return;
+    const KernelTable<T>& k = kernels<T>();
+    const std::size_t n = static_cast<std::size_t>(L.row_size);
+    const bool direct = std::is_same<S, T>::value && !weights && !where && L.row.size() <= 1 &&
+                        (L.row.empty() || L.row[0].stride[kX] == 1);
+    run_rows(L, [&](std::int64_t r, auto ex) {
+        std::int64_t base[kMaxOperands];
+        outer_offsets(L, r, nops, base);
+        const S* xs = at<S>(x, base[kX]);
+        T sgn = 0, value;
+        if (direct) {
+            value = logsumexp_row(k, reinterpret_cast<const T*>(xs), n, &sgn, ex);
+        } else {
+            std::vector<T>& xb = scratch<T>(0);
+            std::vector<T>& bb = scratch<T>(2);
+            xb.resize(n);
+            if (weights) bb.resize(n);
+            const T* ws = weights ? at<T>(*weights, base[kWeight]) : nullptr;
+            const std::uint8_t* mask = where ? at<std::uint8_t>(*where, base[kMask]) : nullptr;
+            for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
+                T v = stablemath::detail::widen(xs[o[kX]]);
+                if (mask && !mask[o[kMask]]) v = -std::numeric_limits<T>::infinity();
+                if (ws) {
+                    bb[i] = (mask && !mask[o[kMask]]) ? T(0) : ws[o[kWeight]];
+                    if (bb[i] == 0) v = -std::numeric_limits<T>::infinity();  // zero weight drops the element
+                }
+                xb[i] = v;
+            });
+            value = ws ? logsumexp_row_weighted(k, xb.data(), bb.data(), n, &sgn)
+                       : logsumexp_row(k, xb.data(), n, &sgn, ex);
+        }
+        // Without a sign output a negative weighted sum has no real logarithm: NaN, as in SciPy.
+        if (!sign && sgn < 0) value = std::numeric_limits<T>::quiet_NaN();
+        *at_mut<S>(out, base[kOut]) = stablemath::detail::narrow<S>(value);
+        if (sign) *at_mut<S>(*sign, base[kSign]) = stablemath::detail::narrow<S>(sgn);
+    });
+}
+
+template <class F>
+void dispatch_dtype(DType dt, F&& fn) {
+    switch (dt) {
+    case DType::float16: return fn(float16_t{});
+    case DType::bfloat16: return fn(bfloat16_t{});
+    case DType::float32: return fn(float{});
+    case DType::float64: return fn(double{});
+    default: break;
+    }
+}
+
+}  // namespace detail
+
+// softmax / log_softmax of x along one axis into out (same shape and dtype as x). where: optional
+// boolean mask (stride 0 where broadcast); masked entries give 0 (softmax) or -inf (log_softmax).
+// safe: rows with no finite mass give 0 / -inf instead of NaN. Runs on the thread pool.
+inline void softmax(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out,
+                    SoftmaxAlgorithm algo = SoftmaxAlgorithm::automatic, bool log = false, bool safe = false) {
+    detail::dispatch_dtype(x.dtype, [&](auto tag) {
+        detail::softmax_typed<decltype(tag)>(x, axis, where, out, algo, log, safe);
+    });
+}
+
+// logsumexp of x over the axes in the bit mask `axes` into out (and optionally the sign of the sum),
+// with optional weights (accumulation dtype: float for 16/32-bit x, double for double) or mask.
+inline void logsumexp(const ArrayRef& x, std::uint64_t axes, const ArrayRef* weights, const ArrayRef* where,
+                      const ArrayRef& out, const ArrayRef* sign = nullptr) {
+    detail::dispatch_dtype(x.dtype, [&](auto tag) {
+        detail::logsumexp_typed<decltype(tag)>(x, axes, weights, where, out, sign);
+    });
+}
+
+}  // namespace cpu
+STABLEMATH_NAMESPACE_END

@@ -1,0 +1,144 @@
+"""Array conversion, done once for every function: what the caller passed -> what the compiled
+core takes (a NumPy array or a torch tensor, both read zero-copy through DLPack / the buffer
+protocol) -> the caller's own array type for the result.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+_FLOAT_NUMPY = {np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)}
+_DLPACK_CPU = 1
+
+
+def _torch():
+    return sys.modules.get("torch")
+
+
+class Converted:
+    """One input argument, converted for the core.
+
+    ``native`` is a numpy.ndarray or torch.Tensor on the CPU; ``empty`` allocates a result of the
+    same library; ``wrap`` turns a result into the caller's type.
+    """
+
+    __slots__ = ("native", "kind", "namespace")
+
+    def __init__(self, native, kind, namespace=None):
+        self.native = native
+        self.kind = kind  # "numpy", "numpy-scalar", "torch" or "dlpack"
+        self.namespace = namespace
+
+    @property
+    def shape(self):
+        return tuple(self.native.shape)
+
+    @property
+    def ndim(self):
+        return self.native.ndim
+
+    @property
+    def dtype(self):
+        return self.native.dtype
+
+    def empty(self, shape, dtype=None):
+        if self.kind == "torch":
+            return _torch().empty(shape, dtype=dtype or self.native.dtype)
+        return np.empty(shape, dtype=dtype or self.native.dtype)
+
+    def aux(self, value, name: str, dtype) -> Any:
+        """Converts a secondary argument (weights, mask) to this input's library and `dtype`."""
+        torch = _torch()
+        if self.kind == "torch":
+            if isinstance(value, torch.Tensor):
+                _check_torch_device(value, name)
+                return value.detach().to(dtype)
+            return torch.as_tensor(_to_numpy(value, name, allow_int=True), dtype=dtype)
+        return np.asarray(_to_numpy(value, name, allow_int=True), dtype=dtype)
+
+    def wrap(self, out):
+        if self.kind == "numpy-scalar" and out.ndim == 0:
+            return out[()]
+        if self.kind == "numpy" and out.ndim == 0:
+            return out[()]  # NumPy and SciPy return a scalar for a full reduction
+        if self.kind == "dlpack":
+            xp = self.namespace
+            if xp is not None and hasattr(xp, "from_dlpack"):
+                return xp.from_dlpack(out)
+        return out
+
+
+def _check_torch_device(t, name):
+    if t.device.type != "cpu":
+        raise ValueError(
+            f"{name}: tensor is on device {t.device}, but this build of stablemath has no CUDA "
+            "backend; move it to the CPU with .cpu()"
+        )
+
+
+def _check_float(dtype, name, kind):
+    if dtype in _FLOAT_NUMPY:
+        return
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name}: complex dtype {dtype} is not supported")
+    raise TypeError(
+        f"{name}: dtype {dtype} is not supported; pass a floating array "
+        "(float16, bfloat16 (torch), float32 or float64)"
+    )
+
+
+def _to_numpy(value, name, allow_int=False):
+    """Python scalars, lists and array-likes without DLPack -> NumPy (integers become float64)."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{name}: cannot be converted to an array ({e})") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}")
+    if allow_int and arr.dtype.kind in "iu":
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def convert(x, name: str = "x") -> Converted:
+    torch = _torch()
+    if torch is not None and isinstance(x, torch.Tensor):
+        _check_torch_device(x, name)
+        if x.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+            kind = "complex" if x.dtype.is_complex else "integer/bool" if not x.dtype.is_floating_point else str(x.dtype)
+            raise TypeError(
+                f"{name}: {kind} dtype {x.dtype} is not supported; pass a floating tensor "
+                "(float16, bfloat16, float32 or float64)"
+            )
+        return Converted(x.detach(), "torch")
+    if isinstance(x, np.ndarray):
+        _check_float(x.dtype, name, "numpy")
+        if not x.dtype.isnative:
+            x = x.astype(x.dtype.newbyteorder("="))
+        return Converted(x, "numpy")
+    if isinstance(x, np.generic):
+        _check_float(x.dtype, name, "numpy")
+        return Converted(np.asarray(x), "numpy-scalar")
+    if hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__"):
+        dev = x.__dlpack_device__()
+        if int(dev[0]) != _DLPACK_CPU:
+            raise ValueError(
+                f"{name}: array is on DLPack device {tuple(dev)}, but this build of stablemath has no "
+                "CUDA backend; copy it to the CPU first"
+            )
+        try:
+            arr = np.from_dlpack(x)
+        except (BufferError, TypeError, RuntimeError) as e:
+            raise TypeError(f"{name}: could not import the array through DLPack ({e})") from None
+        _check_float(arr.dtype, name, "dlpack")
+        ns = x.__array_namespace__() if hasattr(x, "__array_namespace__") else None
+        return Converted(arr, "dlpack", ns)
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name}: bool is not supported; pass a floating value")
+    arr = _to_numpy(x, name, allow_int=True)
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name}: bool is not supported; pass a floating value")
+    _check_float(arr.dtype, name, "python")
+    return Converted(arr, "numpy-scalar" if arr.ndim == 0 else "numpy")
