@@ -135,7 +135,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     m = _mask(conv, where) if where is not None else None
     out = conv.empty(out_shape)
     sign = conv.empty(out_shape) if return_sign else None
-    _core.logsumexp(conv.native, mask, weights, m, out, sign)
+    _core.logsumexp(conv.core(conv.native), mask, conv.core(weights), conv.core(m), conv.core(out), conv.core(sign))
     if return_sign:
         return conv.wrap(out), conv.wrap(sign)
     return conv.wrap(out)
@@ -162,7 +162,7 @@ def _softmax_impl(x, axis, algorithm, where, safe, log):
         raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
     m = _mask(conv, where) if where is not None else None
     out = conv.empty(conv.shape)
-    _core.softmax(conv.native, ax, m, out, code, log, bool(safe))
+    _core.softmax(conv.core(conv.native), ax, conv.core(m), conv.core(out), code, log, bool(safe))
     return conv.wrap(out)
 
 

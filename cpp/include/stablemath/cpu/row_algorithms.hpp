@@ -109,16 +109,57 @@ void softmax_row(const KernelTable<T>& k, const T* x, T* y, std::size_t n, Softm
         [[fallthrough]];
     case SoftmaxAlgorithm::online:
     case SoftmaxAlgorithm::automatic: {
-        const LseState<T> st = row_state(k, x, n, ex);
-        const T total = st.total();
-        if (!std::isfinite(st.m) || !std::isfinite(total)) return softmax_row_nonfinite(x, y, n, log, safe);
         if (log) {
+            // One exp per element: the chunked (max, sum) state, then y = (x - m) - log(sum).
+            const LseState<T> st = row_state(k, x, n, ex);
+            if (!std::isfinite(st.m) || !std::isfinite(st.total())) return softmax_row_nonfinite(x, y, n, log, safe);
             const T l = log_relative(st);
             for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.sub2_store(x + b, y + b, len, st.m, l); });
-        } else {
-            const T inv = T(1) / total;
-            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.exp_scale_store(x + b, y + b, len, st.m, inv); });
+            return;
         }
+        // Pass 1, per L1-sized chunk: its max (x read from memory), then y = e^{x - m_c} and the
+        // chunk's sum (x re-read from L1). Pass 2: y *= e^{m_c - M} / total per chunk. One exp per
+        // element, and x is read from memory once.
+        const std::size_t chunks = (n + kChunk - 1) / kChunk;
+        if (chunks == 1) {  // one chunk: the same arithmetic as three_pass, without the bookkeeping
+            const T m = k.max(x, n);
+            const T s = std::isfinite(m) ? k.exp_store_sum(x, y, n, m) : std::numeric_limits<T>::quiet_NaN();
+            if (!std::isfinite(s)) return softmax_row_nonfinite(x, y, n, log, safe);
+            k.scale(y, n, T(1) / s);
+            return;
+        }
+        std::vector<T> chunk_max(chunks);
+        const LseState<T> st = fold_parts(
+            n, ex, LseState<T>{},
+            [&](std::size_t b, std::size_t len) {
+                LseState<T> acc;
+                for (std::size_t i = b; i < b + len; i += kChunk) {
+                    const std::size_t cl = (b + len - i) < kChunk ? (b + len - i) : kChunk;
+                    const T m = k.max(x + i, cl);
+                    chunk_max[i / kChunk] = m;
+                    T s = T(0);
+                    if (std::isfinite(m)) s = k.exp_store_sum(x + i, y + i, cl, m);
+                    else if (m == -std::numeric_limits<T>::infinity() && stablemath::detail::row_has_nan(x + i, cl))
+                        s = std::numeric_limits<T>::quiet_NaN();  // NaN never wins the max; keep it
+                    acc = merge(acc, LseState<T>{m, T(0), s});
+                }
+                return acc;
+            },
+            [](const LseState<T>& a, const LseState<T>& c) { return merge(a, c); });
+        // NaN makes the total NaN and +inf the max; a chunk max of -inf only means that chunk has no mass.
+        if (!std::isfinite(st.m) || !std::isfinite(st.total())) return softmax_row_nonfinite(x, y, n, log, safe);
+        const T inv = T(1) / st.total();
+        for_parts(n, ex, [&](std::size_t b, std::size_t len) {
+            for (std::size_t i = b; i < b + len; i += kChunk) {
+                const std::size_t cl = (b + len - i) < kChunk ? (b + len - i) : kChunk;
+                const T m = chunk_max[i / kChunk];
+                if (m == -std::numeric_limits<T>::infinity()) {
+                    for (std::size_t j = 0; j < cl; ++j) y[i + j] = T(0);
+                } else {
+                    k.scale(y + i, cl, stablemath::detail::exp(m - st.m) * inv);
+                }
+            }
+        });
         return;
     }
     case SoftmaxAlgorithm::three_pass: {
