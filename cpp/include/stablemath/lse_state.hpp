@@ -42,8 +42,8 @@ template <class T>
 SM_HOST_DEVICE inline T log_relative(const LseState<T>& st, T* sign = nullptr) {
     const T inf = std::numeric_limits<T>::infinity();
     T sgn, logabs;
-    if (st.s != st.s) {
-        sgn = st.s; logabs = st.s;
+    if (st.s != st.s || st.c != st.c) {  // a NaN term, or a NaN weight on a maximum
+        sgn = logabs = std::numeric_limits<T>::quiet_NaN();
     } else if (st.c != 0) {
         const T q = st.s / st.c;  // relative size of everything below the maximum
         const T one_plus_q = 1 + q;
@@ -67,7 +67,11 @@ SM_HOST_DEVICE inline T finalize(const LseState<T>& st, T* sign = nullptr) {
     const T inf = std::numeric_limits<T>::infinity();
     const T logabs = log_relative(st, sign);
     // A zero sum gives -inf, except at m = +inf where it is inf - inf (weights cancelling at +inf).
-    if (logabs == -inf) return st.m == inf ? std::numeric_limits<T>::quiet_NaN() : -inf;
+    if (logabs == -inf && st.m == inf) {
+        if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
+        return std::numeric_limits<T>::quiet_NaN();
+    }
+    if (logabs == -inf) return -inf;
     return st.m + logabs;
 }
 

@@ -108,25 +108,28 @@ void for_row(const Layout& L, int nops, F&& fn) {
     }
 }
 
-// Splits the rows into tasks of at least ~32K elements and runs them on the pool; a few long rows
-// instead run one after another, each split into parts across the pool (inner = Parallel).
-template <class RowFn>
-void run_rows(const Layout& L, RowFn&& row_fn) {
+// Runs fn(first_row, count, exec) over blocks of up to B consecutive rows. Blocks are grouped into
+// tasks of at least ~32K elements on the pool; a few long rows instead run one after another, each
+// split into parts across the pool (exec = Parallel).
+template <class BlockFn>
+void run_blocks(const Layout& L, std::int64_t B, BlockFn&& fn) {
     const std::int64_t n = L.row_size > 0 ? L.row_size : 1;
     const int threads = ThreadPool::instance().num_threads();
+    const std::int64_t blocks = (L.rows + B - 1) / B;
+    auto block = [&](std::int64_t b, auto ex) { fn(b * B, std::min<std::int64_t>(B, L.rows - b * B), ex); };
     if (L.rows * n < (1 << 15) || threads == 1) {
-        for (std::int64_t r = 0; r < L.rows; ++r) row_fn(r, Serial{});
+        for (std::int64_t b = 0; b < blocks; ++b) block(b, Serial{});
         return;
     }
     if (L.rows < 2 * threads && n >= static_cast<std::int64_t>(2 * kPart)) {
-        for (std::int64_t r = 0; r < L.rows; ++r) row_fn(r, Parallel{});
+        for (std::int64_t b = 0; b < blocks; ++b) block(b, Parallel{});
         return;
     }
-    const std::int64_t per_task = std::max<std::int64_t>(1, (1 << 15) / n);
-    const std::int64_t tasks = (L.rows + per_task - 1) / per_task;
+    const std::int64_t per_task = std::max<std::int64_t>(1, (1 << 15) / (n * B));
+    const std::int64_t tasks = (blocks + per_task - 1) / per_task;
     ThreadPool::instance().parallel_for(static_cast<std::size_t>(tasks), [&](std::size_t t) {
-        const std::int64_t end = std::min<std::int64_t>(L.rows, (static_cast<std::int64_t>(t) + 1) * per_task);
-        for (std::int64_t r = static_cast<std::int64_t>(t) * per_task; r < end; ++r) row_fn(r, Serial{});
+        const std::int64_t end = std::min<std::int64_t>(blocks, (static_cast<std::int64_t>(t) + 1) * per_task);
+        for (std::int64_t b = static_cast<std::int64_t>(t) * per_task; b < end; ++b) block(b, Serial{});
     });
 }
 
@@ -144,6 +147,26 @@ S* at_mut(const ArrayRef& a, std::int64_t off) { return static_cast<S*>(a.data) 
 // Operand slots used by the drivers below.
 enum Slot : int { kX = 0, kOut = 1, kWeight = 2, kMask = 3, kSign = 4 };
 
+inline constexpr std::int64_t kMaxBlockRows = 64;
+
+// Rows copied to scratch go in blocks of consecutive rows: when x's innermost row-indexing axis
+// has stride 1 (a reduction over a non-last axis of a C-ordered array), one pass over the row
+// elements then reads B adjacent values per cache line instead of one.
+inline std::int64_t gather_block_rows(const Layout& L) {
+    constexpr std::int64_t kMaxBlock = kMaxBlockRows, kMaxScratch = std::int64_t(1) << 20;
+    if (L.outer.empty() || L.outer.back().stride[kX] != 1) return 1;
+    return std::max<std::int64_t>(1, std::min<std::int64_t>(kMaxBlock, kMaxScratch / std::max<std::int64_t>(1, L.row_size)));
+}
+
+// Base offsets of rows r0 .. r0 + count - 1 for every operand.
+struct BlockBases {
+    std::int64_t off[kMaxBlockRows][kMaxOperands];
+};
+
+inline void block_bases(const Layout& L, std::int64_t r0, std::int64_t count, int nops, BlockBases& bb) {
+    for (std::int64_t b = 0; b < count; ++b) outer_offsets(L, r0 + b, nops, bb.off[b]);
+}
+
 template <class S>
 void softmax_typed(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out, SoftmaxAlgorithm algo,
                    bool log, bool safe) {
@@ -157,26 +180,31 @@ void softmax_typed(const ArrayRef& x, int axis, const ArrayRef* where, const Arr
     const bool direct = std::is_same<S, T>::value && !where && L.row.size() == 1 && L.row[0].stride[kX] == 1 &&
                         L.row[0].stride[kOut] == 1;
     const S masked = stablemath::detail::narrow<S>(log ? -std::numeric_limits<T>::infinity() : T(0));
-    run_rows(L, [&](std::int64_t r, auto ex) {
-        std::int64_t base[kMaxOperands];
-        outer_offsets(L, r, nops, base);
-        const S* xs = at<S>(x, base[kX]);
-        S* ys = at_mut<S>(out, base[kOut]);
+    run_blocks(L, direct ? 1 : gather_block_rows(L), [&](std::int64_t r0, std::int64_t count, auto ex) {
+        BlockBases bb;
+        block_bases(L, r0, count, nops, bb);
         if (direct) {
-            softmax_row(k, reinterpret_cast<const T*>(xs), reinterpret_cast<T*>(ys), n, algo, log, safe, ex);
+            softmax_row(k, reinterpret_cast<const T*>(at<S>(x, bb.off[0][kX])),
+                        reinterpret_cast<T*>(at_mut<S>(out, bb.off[0][kOut])), n, algo, log, safe, ex);
             return;
         }
-        const std::uint8_t* mask = where ? at<std::uint8_t>(*where, base[kMask]) : nullptr;
         std::vector<T>& xb = scratch<T>(0);
         std::vector<T>& yb = scratch<T>(1);
-        xb.resize(n);
-        yb.resize(n);
+        xb.resize(n * count);
+        yb.resize(n * count);
+        const T ninf = -std::numeric_limits<T>::infinity();
         for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
-            xb[i] = (mask && !mask[o[kMask]]) ? -std::numeric_limits<T>::infinity() : stablemath::detail::widen(xs[o[kX]]);
+            for (std::int64_t b = 0; b < count; ++b) {
+                const bool keep = !where || at<std::uint8_t>(*where, bb.off[b][kMask])[o[kMask]];
+                xb[b * n + i] = keep ? stablemath::detail::widen(at<S>(x, bb.off[b][kX])[o[kX]]) : ninf;
+            }
         });
-        softmax_row(k, xb.data(), yb.data(), n, algo, log, safe, ex);
+        for (std::int64_t b = 0; b < count; ++b) softmax_row(k, xb.data() + b * n, yb.data() + b * n, n, algo, log, safe, ex);
         for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
-            ys[o[kOut]] = (mask && !mask[o[kMask]]) ? masked : stablemath::detail::narrow<S>(yb[i]);
+            for (std::int64_t b = 0; b < count; ++b) {
+                const bool keep = !where || at<std::uint8_t>(*where, bb.off[b][kMask])[o[kMask]];
+                at_mut<S>(out, bb.off[b][kOut])[o[kOut]] = keep ? stablemath::detail::narrow<S>(yb[b * n + i]) : masked;
+            }
         });
     });
 }
@@ -194,36 +222,41 @@ void logsumexp_typed(const ArrayRef& x, std::uint64_t axes, const ArrayRef* weig
     const std::size_t n = static_cast<std::size_t>(L.row_size);
     const bool direct = std::is_same<S, T>::value && !weights && !where && L.row.size() <= 1 &&
                         (L.row.empty() || L.row[0].stride[kX] == 1);
-    run_rows(L, [&](std::int64_t r, auto ex) {
-        std::int64_t base[kMaxOperands];
-        outer_offsets(L, r, nops, base);
-        const S* xs = at<S>(x, base[kX]);
-        T sgn = 0, value;
+    run_blocks(L, direct ? 1 : gather_block_rows(L), [&](std::int64_t r0, std::int64_t count, auto ex) {
+        BlockBases bb;
+        block_bases(L, r0, count, nops, bb);
+        T value[kMaxBlockRows], sgn[kMaxBlockRows];
         if (direct) {
-            value = logsumexp_row(k, reinterpret_cast<const T*>(xs), n, &sgn, ex);
+            value[0] = logsumexp_row(k, reinterpret_cast<const T*>(at<S>(x, bb.off[0][kX])), n, &sgn[0], ex);
         } else {
             std::vector<T>& xb = scratch<T>(0);
-            std::vector<T>& bb = scratch<T>(2);
-            xb.resize(n);
-            if (weights) bb.resize(n);
-            const T* ws = weights ? at<T>(*weights, base[kWeight]) : nullptr;
-            const std::uint8_t* mask = where ? at<std::uint8_t>(*where, base[kMask]) : nullptr;
+            std::vector<T>& wb = scratch<T>(2);
+            xb.resize(n * count);
+            if (weights) wb.resize(n * count);
+            const T ninf = -std::numeric_limits<T>::infinity();
             for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
-                T v = stablemath::detail::widen(xs[o[kX]]);
-                if (mask && !mask[o[kMask]]) v = -std::numeric_limits<T>::infinity();
-                if (ws) {
-                    bb[i] = (mask && !mask[o[kMask]]) ? T(0) : ws[o[kWeight]];
-                    if (bb[i] == 0) v = -std::numeric_limits<T>::infinity();  // zero weight drops the element
+                for (std::int64_t b = 0; b < count; ++b) {
+                    T v = stablemath::detail::widen(at<S>(x, bb.off[b][kX])[o[kX]]);
+                    const bool keep = !where || at<std::uint8_t>(*where, bb.off[b][kMask])[o[kMask]];
+                    if (!keep) v = ninf;
+                    if (weights) {
+                        const T w = keep ? at<T>(*weights, bb.off[b][kWeight])[o[kWeight]] : T(0);
+                        wb[b * n + i] = w;
+                        if (w == 0) v = ninf;  // a zero weight drops the element, even inf or NaN
+                    }
+                    xb[b * n + i] = v;
                 }
-                xb[i] = v;
             });
-            value = ws ? logsumexp_row_weighted(k, xb.data(), bb.data(), n, &sgn)
-                       : logsumexp_row(k, xb.data(), n, &sgn, ex);
+            for (std::int64_t b = 0; b < count; ++b)
+                value[b] = weights ? logsumexp_row_weighted(k, xb.data() + b * n, wb.data() + b * n, n, &sgn[b])
+                                   : logsumexp_row(k, xb.data() + b * n, n, &sgn[b], ex);
         }
-        // Without a sign output a negative weighted sum has no real logarithm: NaN, as in SciPy.
-        if (!sign && sgn < 0) value = std::numeric_limits<T>::quiet_NaN();
-        *at_mut<S>(out, base[kOut]) = stablemath::detail::narrow<S>(value);
-        if (sign) *at_mut<S>(*sign, base[kSign]) = stablemath::detail::narrow<S>(sgn);
+        for (std::int64_t b = 0; b < count; ++b) {
+            // Without a sign output a negative weighted sum has no real logarithm: NaN, as in SciPy.
+            if (!sign && sgn[b] < 0) value[b] = std::numeric_limits<T>::quiet_NaN();
+            *at_mut<S>(out, bb.off[b][kOut]) = stablemath::detail::narrow<S>(value[b]);
+            if (sign) *at_mut<S>(*sign, bb.off[b][kSign]) = stablemath::detail::narrow<S>(sgn[b]);
+        }
     });
 }
 
