@@ -41,30 +41,9 @@ def _reduction_axes(axis, ndim: int) -> tuple[int, ...]:
     return (_axis_index(axis, ndim),)
 
 
-def _accum_dtype(conv: Converted):
-    if conv.kind == "torch":
-        import torch
-
-        return torch.float64 if conv.dtype == torch.float64 else torch.float32
-    return np.float64 if conv.dtype == np.float64 else np.float32
-
-
 def _mask(conv: Converted, where, name: str = "where"):
     """A boolean mask in x's library, checked to broadcast to x's shape."""
-    if conv.kind == "torch":
-        import torch
-
-        if isinstance(where, torch.Tensor) and where.dtype != torch.bool:
-            raise TypeError(f"{name}: expected a boolean mask, got dtype {where.dtype}")
-        bool_dtype = torch.bool
-    else:
-        bool_dtype = np.bool_
-    if not (hasattr(where, "dtype") or isinstance(where, (bool, np.bool_, list, tuple))):
-        raise TypeError(f"{name}: expected a boolean array, got {type(where).__name__}")
-    dt = getattr(where, "dtype", None)
-    if dt is not None and str(dt) not in ("bool", "torch.bool"):
-        raise TypeError(f"{name}: expected a boolean mask, got dtype {dt}")
-    m = conv.aux(where, name, bool_dtype)
+    m = conv.aux(where, name, "mask")
     _check_broadcast(m.shape, conv.shape, name)
     return m
 
@@ -128,9 +107,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     )
     weights = None
     if b is not None:
-        weights = conv.aux(b, "b", _accum_dtype(conv))
-        if weights.dtype.is_complex if conv.kind == "torch" else np.iscomplexobj(weights):
-            raise TypeError("b: complex weights are not supported")
+        weights = conv.aux(b, "b", "weights")
         _check_broadcast(weights.shape, shape, "b")
     m = _mask(conv, where) if where is not None else None
     out = conv.empty(out_shape)

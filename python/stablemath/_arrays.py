@@ -48,15 +48,35 @@ class Converted:
             return _torch().empty(shape, dtype=dtype or self.native.dtype)
         return np.empty(shape, dtype=dtype or self.native.dtype)
 
-    def aux(self, value, name: str, dtype) -> Any:
-        """Converts a secondary argument (weights, mask) to this input's library and `dtype`."""
+    def aux(self, value, name: str, kind: str) -> Any:
+        """Converts a secondary argument to this input's library.
+
+        kind "weights": a real array of any numeric dtype, cast to the accumulation dtype
+        (float64 for float64 input, else float32); kind "mask": a boolean array.
+        """
         torch = _torch()
+        if torch is not None and isinstance(value, torch.Tensor):
+            _check_torch_device(value, name)
+            value = value.detach()
+            _aux_dtype_check(str(value.dtype).replace("torch.", ""), value.dtype.is_complex, name, kind)
+            if self.kind == "torch":
+                return value.to(self._aux_dtype(kind))
+            value = value.numpy() if value.dtype != torch.bfloat16 else value.float().numpy()
+        arr = aux_to_numpy(value, name)
+        _aux_dtype_check(arr.dtype.name, arr.dtype.kind == "c", name, kind)
         if self.kind == "torch":
-            if isinstance(value, torch.Tensor):
-                _check_torch_device(value, name)
-                return value.detach().to(dtype)
-            return torch.as_tensor(_to_numpy(value, name, allow_int=True), dtype=dtype)
-        return np.asarray(_to_numpy(value, name, allow_int=True), dtype=dtype)
+            return torch.as_tensor(arr).to(self._aux_dtype(kind))
+        return arr.astype(self._aux_dtype(kind), copy=False)
+
+    def _aux_dtype(self, kind):
+        if self.kind == "torch":
+            torch = _torch()
+            if kind == "mask":
+                return torch.bool
+            return torch.float64 if self.native.dtype == torch.float64 else torch.float32
+        if kind == "mask":
+            return np.bool_
+        return np.float64 if self.native.dtype == np.float64 else np.float32
 
     def core(self, arr):
         """What the compiled core receives for `arr` (this input's library): torch tensors other
@@ -76,6 +96,37 @@ class Converted:
             if xp is not None and hasattr(xp, "from_dlpack"):
                 return xp.from_dlpack(out)
         return out
+
+
+def _aux_dtype_check(dtype_name: str, is_complex: bool, name: str, kind: str) -> bool:
+    if kind == "mask":
+        if dtype_name != "bool":
+            raise TypeError(f"{name}: expected a boolean mask, got dtype {dtype_name}")
+    elif is_complex:
+        raise TypeError(f"{name}: complex weights are not supported")
+    elif dtype_name == "bool" or dtype_name.startswith(("str", "object", "bytes", "<U", "void")):
+        raise TypeError(f"{name}: expected real numbers, got dtype {dtype_name}")
+    return True
+
+
+def aux_to_numpy(value, name):
+    """A secondary argument (weights, mask) from any array library or Python object -> NumPy."""
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.isnative else value.astype(value.dtype.newbyteorder("="))
+    if hasattr(value, "__dlpack__") and hasattr(value, "__dlpack_device__"):
+        if int(value.__dlpack_device__()[0]) != _DLPACK_CPU:
+            raise ValueError(f"{name}: array is not on the CPU")
+        try:
+            return np.from_dlpack(value)
+        except (BufferError, TypeError, RuntimeError) as e:
+            raise TypeError(f"{name}: could not import the array through DLPack ({e})") from None
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{name}: cannot be converted to an array ({e})") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}")
+    return arr
 
 
 def _check_torch_device(t, name):
@@ -122,9 +173,9 @@ def convert(x, name: str = "x") -> Converted:
             )
         return Converted(x.detach(), "torch")
     if isinstance(x, np.ndarray):
-        _check_float(x.dtype, name, "numpy")
-        if not x.dtype.isnative:
+        if not x.dtype.isnative:  # byte-swapped data: one native copy, the result is native
             x = x.astype(x.dtype.newbyteorder("="))
+        _check_float(x.dtype, name, "numpy")
         return Converted(x, "numpy")
     if isinstance(x, np.generic):
         _check_float(x.dtype, name, "numpy")

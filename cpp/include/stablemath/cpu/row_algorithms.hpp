@@ -84,7 +84,13 @@ template <class T, class Exec>
 void softmax_row(const KernelTable<T>& k, const T* x, T* y, std::size_t n, SoftmaxAlgorithm algo, bool log,
                  bool safe, const Exec& ex) {
     if (n == 0) return;
-    switch (resolve(algo, n, k.isa)) {
+    SoftmaxAlgorithm a = resolve(algo, n, k.isa);
+    // log_softmax needs no exponentials in its output pass, so its two passes are the reduction
+    // and y = (x - m) - log(sum). The (mantissa, exponent) sum cannot give log(sum) in the log1p
+    // form (the maxima are not kept apart), which a dominant class's log-probability needs; the
+    // online state does, at the same one exp per element and one read of x.
+    if (log && a == SoftmaxAlgorithm::two_pass) a = SoftmaxAlgorithm::online;
+    switch (a) {
     case SoftmaxAlgorithm::two_pass: {
         struct Part { ExtSum<T> sum; T max; };
         const Part r = fold_parts(
@@ -94,15 +100,8 @@ void softmax_row(const KernelTable<T>& k, const T* x, T* y, std::size_t n, Softm
         // Exact only while the row maximum is well inside the extended-exponent range (and finite);
         // otherwise the online algorithm below computes the row (huge magnitudes, inf, NaN).
         if (std::fabs(r.max) <= stablemath::detail::exp_traits<T>::ext_limit / 2 && std::isfinite(r.sum.v)) {
-            if (log) {
-                // log(sum) - max with the power of two split so that e*ln2 - max stays exact.
-                const T l = (r.sum.e * stablemath::detail::exp_traits<T>::ln2_hi - r.max) + r.sum.e * stablemath::detail::exp_traits<T>::ln2_lo +
-                            std::log(r.sum.v);
-                for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.sub2_store(x + b, y + b, len, r.max, l); });
-            } else {
-                const T inv = T(1) / r.sum.v;
-                for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.ext_scale_store(x + b, y + b, len, inv, r.sum.e); });
-            }
+            const T inv = T(1) / r.sum.v;
+            for_parts(n, ex, [&](std::size_t b, std::size_t len) { k.ext_scale_store(x + b, y + b, len, inv, r.sum.e); });
             return;
         }
     }
@@ -191,9 +190,20 @@ T logsumexp_row(const KernelTable<T>& k, const T* x, std::size_t n, T* sign, con
 }
 
 // Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
+// At +inf the weights of the infinite elements must agree in sign: inf - inf is NaN (as SciPy).
 template <class T>
 T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign) {
-    return finalize(k.state_weighted(x, b, n, k.max(x, n)), sign);
+    const T m = k.max(x, n);
+    if (m == std::numeric_limits<T>::infinity()) {
+        bool pos = false, neg = false;
+        for (std::size_t i = 0; i < n; ++i)
+            if (x[i] == m) { pos |= b[i] > 0; neg |= b[i] < 0; }
+        if (pos && neg) {
+            if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
+            return std::numeric_limits<T>::quiet_NaN();
+        }
+    }
+    return finalize(k.state_weighted(x, b, n, m), sign);
 }
 
 }  // namespace cpu
