@@ -157,8 +157,9 @@ def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False):
         cache-sized chunk, merged (Milakov & Gimelshein), then the output pass. ``two_pass``:
         sum of exponentials as (mantissa, exponent) pairs without a max (Dukhan & Ablavatski);
         rows with ``|max| > 8192`` (float32) / ``262144`` (float64), where its range reduction
-        would lose digits, are computed by ``online``. ``auto`` picks the fastest for the CPU.
-        All agree within a few ulp.
+        would lose digits, are computed by ``online``; ``log_softmax`` with ``two_pass`` uses the
+        online reduction (its output pass has no exponentials, and the log1p form needs the maxima
+        kept apart). ``auto`` picks the fastest for the CPU. All agree within a few ulp.
     where : array_like of bool, optional
         Elements where this is False are left out; they get 0.
     safe : bool
