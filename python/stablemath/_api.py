@@ -118,7 +118,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     return conv.wrap(out)
 
 
-def _softmax_impl(x, axis, algorithm, where, safe, log):
+def _softmax_impl(x, axis, algorithm, where, safe, log, out):
     conv = convert(x, "x")
     nd = conv.ndim
     if nd == 0:
@@ -138,12 +138,12 @@ def _softmax_impl(x, axis, algorithm, where, safe, log):
     if not isinstance(safe, (bool, np.bool_)):
         raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
     m = _mask(conv, where) if where is not None else None
-    out = conv.empty(conv.shape)
+    out = conv.output(out, conv.shape)
     _core.softmax(conv.core(conv.native), ax, conv.core(m), conv.core(out), code, log, bool(safe))
     return conv.wrap(out)
 
 
-def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False):
+def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False, out=None):
     """Softmax ``exp(x - max) / sum(exp(x - max))`` along one axis.
 
     Parameters
@@ -165,15 +165,19 @@ def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False):
     safe : bool
         A row with no finite mass (all ``-inf``, or all of its unmasked entries ``-inf``) gives
         0 instead of NaN, as masked attention wants.
+    out : array, optional
+        Where to write the result (NumPy array or torch tensor like the input, same shape and
+        dtype): saves allocating, and the page faults of first touching, a new array. It may be
+        ``x`` itself (in place) but must not otherwise overlap it. Returned.
 
     Notes
     -----
     NaN anywhere in a row, or ``+inf``, gives NaN for the whole row (as PyTorch, JAX, SciPy).
     """
-    return _softmax_impl(x, axis, algorithm, where, safe, log=False)
+    return _softmax_impl(x, axis, algorithm, where, safe, log=False, out=out)
 
 
-def log_softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False):
+def log_softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False, out=None):
     """``(x - max) - log(sum(exp(x - max)))`` along one axis, in that order of operations.
 
     Same parameters as :func:`softmax`; masked entries and (with ``safe``) rows with no finite
@@ -181,4 +185,4 @@ def log_softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False):
     maxima, so the log-probability of a dominant element keeps its digits (e.g. -1e-30 in float64,
     where ``x - logsumexp(x)`` gives 0).
     """
-    return _softmax_impl(x, axis, algorithm, where, safe, log=True)
+    return _softmax_impl(x, axis, algorithm, where, safe, log=True, out=out)

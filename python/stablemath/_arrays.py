@@ -86,6 +86,36 @@ class Converted:
             return arr.numpy()
         return arr
 
+    def output(self, out, shape, name: str = "out"):
+        """Checks a caller-provided output (same library, shape and dtype as the result, writable,
+        on the CPU, and either the input itself or not overlapping it) or allocates one."""
+        if out is None:
+            return self.empty(shape)
+        torch = _torch()
+        if self.kind == "torch":
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"{name}: expected a torch.Tensor like the input, got {type(out).__name__}")
+            _check_torch_device(out, name)
+            if out.requires_grad:
+                raise ValueError(f"{name}: a tensor that requires grad cannot be written in place")
+            base_overlap = _torch_overlap(out, self.native)
+        elif self.kind in ("numpy", "numpy-scalar"):
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"{name}: expected a numpy.ndarray like the input, got {type(out).__name__}")
+            if not out.flags.writeable:
+                raise ValueError(f"{name}: array is read-only")
+            base_overlap = np.may_share_memory(out, self.native)
+        else:
+            raise TypeError(f"{name}: only NumPy arrays and torch tensors can be given as out")
+        if tuple(out.shape) != tuple(shape):
+            raise ValueError(f"{name}: shape {tuple(out.shape)} does not match the result's shape {tuple(shape)}")
+        if out.dtype != self.native.dtype:
+            raise TypeError(f"{name}: dtype {out.dtype} does not match the input's dtype {self.native.dtype}")
+        if base_overlap and not _same_view(out, self.native):
+            raise ValueError(f"{name}: overlaps the input; pass the input itself for an in-place result, "
+                             "or a separate array")
+        return out
+
     def wrap(self, out):
         if self.kind == "numpy-scalar" and out.ndim == 0:
             return out[()]
@@ -96,6 +126,22 @@ class Converted:
             if xp is not None and hasattr(xp, "from_dlpack"):
                 return xp.from_dlpack(out)
         return out
+
+
+def _torch_overlap(a, b) -> bool:
+    if a.numel() == 0 or b.numel() == 0:
+        return False
+    sa, sb = a.untyped_storage(), b.untyped_storage()
+    lo_a, lo_b = sa.data_ptr(), sb.data_ptr()
+    return lo_a < lo_b + sb.nbytes() and lo_b < lo_a + sa.nbytes()
+
+
+def _same_view(a, b) -> bool:
+    """True when a and b are the same elements in the same layout (a safe in-place target)."""
+    if isinstance(a, np.ndarray):
+        return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                and a.strides == b.strides and a.shape == b.shape)
+    return a.data_ptr() == b.data_ptr() and a.stride() == b.stride() and a.shape == b.shape
 
 
 def _aux_dtype_check(dtype_name: str, is_complex: bool, name: str, kind: str) -> bool:
@@ -120,13 +166,7 @@ def aux_to_numpy(value, name):
             return np.from_dlpack(value)
         except (BufferError, TypeError, RuntimeError) as e:
             raise TypeError(f"{name}: could not import the array through DLPack ({e})") from None
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{name}: cannot be converted to an array ({e})") from None
-    if arr.dtype == object or arr.dtype.kind in "USV":
-        raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}")
-    return arr
+    return _to_numpy(value, name)
 
 
 def _check_torch_device(t, name):

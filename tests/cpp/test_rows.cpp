@@ -28,15 +28,7 @@ using Algo = sm::SoftmaxAlgorithm;
 template <class T> const char* tname() { return sizeof(T) == 4 ? "float" : "double"; }
 
 const Algo kAlgos[] = {Algo::automatic, Algo::three_pass, Algo::online, Algo::two_pass};
-const char* algo_name(Algo a) {
-    switch (a) {
-    case Algo::automatic: return "automatic";
-    case Algo::three_pass: return "three_pass";
-    case Algo::online: return "online";
-    case Algo::two_pass: return "two_pass";
-    }
-    return "?";
-}
+using sm_test::algo_name;
 
 // The algorithm the library runs for `a` (automatic resolves per ISA).
 template <class T>

@@ -39,15 +39,7 @@ template <> struct dtype_of<std::uint8_t> { static constexpr DType v = DType::bo
 template <class S> using Acc = typename sd::accum<S>::type;
 
 const Algo kAlgos[] = {Algo::automatic, Algo::three_pass, Algo::online, Algo::two_pass};
-const char* algo_name(Algo a) {
-    switch (a) {
-    case Algo::automatic: return "automatic";
-    case Algo::three_pass: return "three_pass";
-    case Algo::online: return "online";
-    case Algo::two_pass: return "two_pass";
-    }
-    return "?";
-}
+using sm_test::algo_name;
 
 using Shape = std::array<std::int64_t, 3>;
 

@@ -11,7 +11,20 @@
 #include <string>
 #include <vector>
 
+#include <stablemath/cpu/row_algorithms.hpp>
+
 namespace sm_test {
+
+inline const char* algo_name(stablemath::SoftmaxAlgorithm a) {
+    using Algo = stablemath::SoftmaxAlgorithm;
+    switch (a) {
+    case Algo::automatic: return "automatic";
+    case Algo::three_pass: return "three_pass";
+    case Algo::online: return "online";
+    case Algo::two_pass: return "two_pass";
+    }
+    return "?";
+}
 
 // Spacing of T at |v| (v in long double): denorm_min below the normal range, the spacing of
 // T's largest finite value above it.

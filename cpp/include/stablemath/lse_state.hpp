@@ -48,7 +48,8 @@ SM_HOST_DEVICE inline T log_relative(const LseState<T>& st, T* sign = nullptr) {
         const T q = st.s / st.c;  // relative size of everything below the maximum
         const T one_plus_q = 1 + q;
         // log|1 + q|: log1p keeps the digits of a small q; for q < -1 reflect as SciPy does.
-        logabs = std::log(std::fabs(st.c)) + ((q >= -1) ? std::log1p(q) : std::log1p(-q - 2));
+        const T log_c = st.c == 1 ? T(0) : std::log(std::fabs(st.c));  // one maximum: the usual case
+        logabs = log_c + ((q >= -1) ? std::log1p(q) : std::log1p(-q - 2));
         sgn = (st.c > 0 ? T(1) : T(-1)) * (one_plus_q > 0 ? T(1) : (one_plus_q < 0 ? T(-1) : T(0)));
         if (one_plus_q == 0) logabs = -inf;
     } else if (st.s != 0) {

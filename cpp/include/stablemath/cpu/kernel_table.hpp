@@ -30,7 +30,6 @@ struct KernelTable {
     LseState<T> (*state_weighted)(const T*, const T*, std::size_t, T);
     T (*exp_store_sum)(const T*, T*, std::size_t, T);
     void (*scale)(T*, std::size_t, T);
-    void (*exp_scale_store)(const T*, T*, std::size_t, T, T);
     void (*sub2_store)(const T*, T*, std::size_t, T, T);
     ExtSum<T> (*ext_reduce)(const T*, std::size_t, T&);
     void (*ext_scale_store)(const T*, T*, std::size_t, T, T);

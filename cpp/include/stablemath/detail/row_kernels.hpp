@@ -49,7 +49,7 @@ SM_INLINE LseState<T> row_state_given_max(const T* x, std::size_t n, T m) {
     for (; i + L <= n; i += L)
         for (std::size_t j = 0; j < L; ++j) {
             const T v = x[i + j];
-            const T e = exp(v - m);
+            const T e = exp_nonpositive(v - m);
             const bool top = v == m;
             c[j] += top ? T(1) : T(0);
             s[j] += top ? T(0) : e;
@@ -58,7 +58,7 @@ SM_INLINE LseState<T> row_state_given_max(const T* x, std::size_t n, T m) {
         const T v = x[i + j];
         const bool top = v == m;
         c[j] += top ? T(1) : T(0);
-        s[j] += top ? T(0) : exp(v - m);
+        s[j] += top ? T(0) : exp_nonpositive(v - m);
     }
     LseState<T> st{m, T(0), T(0)};
     for (std::size_t j = 0; j < L; ++j) { st.c += c[j]; st.s += s[j]; }
@@ -80,7 +80,7 @@ SM_INLINE LseState<T> row_state_weighted(const T* x, const T* b, std::size_t n, 
             const T v = x[i + j];
             const bool top = v == m;
             c[j] += top ? b[i + j] : T(0);
-            s[j] += top ? T(0) : b[i + j] * exp(v - m);
+            s[j] += top ? T(0) : b[i + j] * exp_nonpositive(v - m);
         }
     LseState<T> st{m, T(0), T(0)};
     for (std::size_t j = 0; j < L; ++j) { st.c += c[j]; st.s += s[j]; }
@@ -96,12 +96,12 @@ SM_INLINE T exp_store_sum(const T* x, T* y, std::size_t n, T m) {
     std::size_t i = 0;
     for (; i + L <= n; i += L)
         for (std::size_t j = 0; j < L; ++j) {
-            const T e = exp(x[i + j] - m);
+            const T e = exp_nonpositive(x[i + j] - m);
             y[i + j] = e;
             s[j] += e;
         }
     for (std::size_t j = 0; i + j < n; ++j) {
-        const T e = exp(x[i + j] - m);
+        const T e = exp_nonpositive(x[i + j] - m);
         y[i + j] = e;
         s[j] += e;
     }
@@ -113,12 +113,6 @@ SM_INLINE T exp_store_sum(const T* x, T* y, std::size_t n, T m) {
 template <class T>
 SM_INLINE void scale_inplace(T* y, std::size_t n, T f) {
     for (std::size_t i = 0; i < n; ++i) y[i] *= f;
-}
-
-// y = e^{x - m} * f (the output pass of the online and chunked algorithms).
-template <class T>
-SM_INLINE void exp_scale_store(const T* x, T* y, std::size_t n, T m, T f) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = exp(x[i] - m) * f;
 }
 
 // y = (x - m) - l: log_softmax in the order that keeps x - m exact (PyTorch issue 11752).
