@@ -110,20 +110,21 @@ bool wide_reference() {
 
 using Rng = std::mt19937_64;
 
-template <class T>
-std::vector<T> normal_row(Rng& rng, std::size_t n, double mean, double sd) {
-    std::normal_distribution<double> dist(mean, sd);
+template <class T, class Dist>
+std::vector<T> random_row(Rng& rng, std::size_t n, Dist dist) {
     std::vector<T> v(n);
     for (auto& e : v) e = static_cast<T>(dist(rng));
     return v;
 }
 
 template <class T>
+std::vector<T> normal_row(Rng& rng, std::size_t n, double mean, double sd) {
+    return random_row<T>(rng, n, std::normal_distribution<double>(mean, sd));
+}
+
+template <class T>
 std::vector<T> uniform_row(Rng& rng, std::size_t n, double lo, double hi) {
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<T> v(n);
-    for (auto& e : v) e = static_cast<T>(dist(rng));
-    return v;
+    return random_row<T>(rng, n, std::uniform_real_distribution<double>(lo, hi));
 }
 
 }  // namespace sm_test
