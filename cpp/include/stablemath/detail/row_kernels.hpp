@@ -15,6 +15,22 @@ namespace detail {
 
 template <class T> struct lanes { static constexpr std::size_t value = 128 / sizeof(T); };
 
+// Tree reductions of the lane accumulators: log2(L) vector steps instead of L dependent scalar
+// adds (which cost ~85 ns per 128-element row, as much as the row's exponentials).
+template <class T, std::size_t L>
+SM_INLINE T lane_sum(T (&a)[L]) {
+    for (std::size_t w = L / 2; w > 0; w /= 2)
+        for (std::size_t j = 0; j < w; ++j) a[j] += a[j + w];
+    return a[0];
+}
+
+template <class T, std::size_t L>
+SM_INLINE T lane_max(T (&a)[L]) {
+    for (std::size_t w = L / 2; w > 0; w /= 2)
+        for (std::size_t j = 0; j < w; ++j) a[j] = a[j + w] > a[j] ? a[j + w] : a[j];
+    return a[0];
+}
+
 template <class T>
 SM_INLINE T row_max(const T* x, std::size_t n) {
     constexpr std::size_t L = lanes<T>::value;
@@ -25,9 +41,7 @@ SM_INLINE T row_max(const T* x, std::size_t n) {
     for (; i + L <= n; i += L)
         for (std::size_t j = 0; j < L; ++j) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
     for (std::size_t j = 0; i + j < n; ++j) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
-    T m = ninf;
-    for (std::size_t j = 0; j < L; ++j) m = acc[j] > m ? acc[j] : m;
-    return m;  // NaN never wins a '>' comparison: NaN is left for the sums to propagate
+    return lane_max(acc);  // NaN never wins a '>' comparison: NaN is left for the sums to propagate
 }
 
 template <class T>
@@ -60,9 +74,7 @@ SM_INLINE LseState<T> row_state_given_max(const T* x, std::size_t n, T m) {
         c[j] += top ? T(1) : T(0);
         s[j] += top ? T(0) : exp_nonpositive(v - m);
     }
-    LseState<T> st{m, T(0), T(0)};
-    for (std::size_t j = 0; j < L; ++j) { st.c += c[j]; st.s += s[j]; }
-    return st;
+    return LseState<T>{m, lane_sum(c), lane_sum(s)};
 }
 
 // Weighted form: b_i multiplies e^{x_i}; callers set x_i = -inf where b_i == 0 (SciPy's rule).
@@ -82,9 +94,7 @@ SM_INLINE LseState<T> row_state_weighted(const T* x, const T* b, std::size_t n, 
             c[j] += top ? b[i + j] : T(0);
             s[j] += top ? T(0) : b[i + j] * exp_nonpositive(v - m);
         }
-    LseState<T> st{m, T(0), T(0)};
-    for (std::size_t j = 0; j < L; ++j) { st.c += c[j]; st.s += s[j]; }
-    return st;
+    return LseState<T>{m, lane_sum(c), lane_sum(s)};
 }
 
 // y = e^{x - m}; returns the sum (three-pass softmax, "reloading" variant).
@@ -105,9 +115,7 @@ SM_INLINE T exp_store_sum(const T* x, T* y, std::size_t n, T m) {
         y[i + j] = e;
         s[j] += e;
     }
-    T total = 0;
-    for (std::size_t j = 0; j < L; ++j) total += s[j];
-    return total;
+    return lane_sum(s);
 }
 
 template <class T>
