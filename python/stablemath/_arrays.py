@@ -24,12 +24,13 @@ class Converted:
     same library; ``wrap`` turns a result into the caller's type.
     """
 
-    __slots__ = ("native", "kind", "namespace")
+    __slots__ = ("native", "kind", "namespace", "from_python")
 
-    def __init__(self, native, kind, namespace=None):
+    def __init__(self, native, kind, namespace=None, from_python=False):
         self.native = native
         self.kind = kind  # "numpy", "numpy-scalar", "torch" or "dlpack"
         self.namespace = namespace
+        self.from_python = from_python  # a Python number or list, without a dtype of its own
 
     @property
     def shape(self):
@@ -201,8 +202,16 @@ def _to_numpy(value, name, allow_int=False):
     return arr
 
 
-def convert(x, name: str = "x") -> Converted:
+def convert(x, name: str = "x", allow_int: bool = False) -> Converted:
+    """allow_int: integer (not bool) arrays and tensors are taken as float64, as SciPy's special
+    functions do; the reductions and softmax family reject them instead."""
     torch = _torch()
+    if allow_int:
+        if torch is not None and isinstance(x, torch.Tensor) and not x.dtype.is_floating_point \
+                and not x.dtype.is_complex and x.dtype != torch.bool:
+            x = x.to(torch.float64)
+        elif isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "iu":
+            x = np.asarray(x, dtype=np.float64)
     if torch is not None and isinstance(x, torch.Tensor):
         _check_torch_device(x, name)
         if x.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
@@ -240,4 +249,4 @@ def convert(x, name: str = "x") -> Converted:
     if arr.dtype.kind == "b":
         raise TypeError(f"{name}: bool is not supported; pass a floating value")
     _check_float(arr.dtype, name, "python")
-    return Converted(arr, "numpy-scalar" if arr.ndim == 0 else "numpy")
+    return Converted(arr, "numpy-scalar" if arr.ndim == 0 else "numpy", from_python=True)
