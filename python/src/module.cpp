@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <stablemath/bessel.hpp>
+#include <stablemath/cpu/elementwise.hpp>
 #include <stablemath/cpu/kernel_table.hpp>
 #include <stablemath/cpu/strided.hpp>
 #include <stablemath/cpu/thread_pool.hpp>
@@ -149,6 +151,32 @@ void logsumexp_binding(const InArray& x, std::uint64_t axes, std::optional<InArr
     sm::cpu::logsumexp(xo.ref, axes, bo ? &bo->ref : nullptr, wo ? &wo->ref : nullptr, oo.ref, so ? &so->ref : nullptr);
 }
 
+// Element-wise functions of (v, x): both broadcast to out's shape; all three share one float dtype.
+void bessel_binding(int op, const InArray& v, const InArray& x, OutArray out) {
+    check_cpu(out, "out");
+    std::vector<std::int64_t> shape(out.ndim());
+    for (std::size_t i = 0; i < out.ndim(); ++i) shape[i] = static_cast<std::int64_t>(out.shape(i));
+    Operand vo = broadcast_to(v, shape, "v"), xo = broadcast_to(x, shape, "x"), oo = broadcast_to(out, shape, "out");
+    finish(vo); finish(xo); finish(oo);
+    if (oo.ref.dtype != sm::DType::float32 && oo.ref.dtype != sm::DType::float64)
+        throw nb::type_error("out: dtype must be float32 or float64");
+    require_dtype(vo, oo.ref.dtype, "v");
+    require_dtype(xo, oo.ref.dtype, "x");
+    if (op < 0 || op > 5) throw nb::value_error("op: unknown Bessel function code");
+    const sm::ArrayRef* ins[2] = {&vo.ref, &xo.ref};
+    constexpr double cost_ns = 150.0;  // a log-Bessel evaluation: a few logs and a short series
+    nb::gil_scoped_release release;
+    switch (op) {
+    case 0: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_i(a, b); });
+    case 1: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_k(a, b); });
+    case 2: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_ie(a, b); });
+    case 3: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_ke(a, b); });
+    case 4: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::bessel_i_ratio(a, b); });
+    case 5: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::bessel_k_ratio(a, b); });
+    default: return;
+    }
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -157,6 +185,7 @@ NB_MODULE(_core, m) {
           nb::arg("algorithm"), nb::arg("log"), nb::arg("safe"));
     m.def("logsumexp", &logsumexp_binding, nb::arg("x"), nb::arg("axes"), nb::arg("b").none(), nb::arg("where").none(),
           nb::arg("out"), nb::arg("sign").none());
+    m.def("bessel", &bessel_binding, nb::arg("op"), nb::arg("v"), nb::arg("x"), nb::arg("out"));
     m.def("isa", [] { return std::string(sm::cpu::select_isa()); }, "Instruction set of the kernels chosen at import.");
     m.def("get_num_threads", [] { return sm::cpu::ThreadPool::instance().num_threads(); });
     m.def("set_num_threads", [](int n) {
