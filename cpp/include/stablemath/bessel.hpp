@@ -40,7 +40,6 @@
 // all functions are SM_HOST_DEVICE.
 #pragma once
 #include <cmath>
-#include <limits>
 #include <type_traits>
 #include "config.hpp"
 #include "detail/bessel_coeffs.hpp"
@@ -105,8 +104,10 @@ struct bessel_type_check {
     static constexpr bool low = std::is_same<T, float>::value;
 };
 
-SM_INLINE double qnan() { return std::numeric_limits<double>::quiet_NaN(); }
-SM_INLINE double inf() { return std::numeric_limits<double>::infinity(); }
+// (HUGE_VAL and NAN rather than std::numeric_limits, whose constexpr members nvcc only accepts in
+// device code with --expt-relaxed-constexpr.)
+SM_INLINE double qnan() { return static_cast<double>(NAN); }
+SM_INLINE double inf() { return HUGE_VAL; }
 
 // Order for I: |v| for integer v < 0, NaN for non-integer v < 0.
 SM_INLINE double i_order(double v) {
