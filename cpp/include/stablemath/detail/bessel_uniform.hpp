@@ -70,7 +70,7 @@ SM_INLINE double asinh_ratio(double v, double x) {
 }
 
 // R - v asinh(v/x) in double-double, for 1.2 <= v/x <= 1.9 (see the header comment).
-SM_INLINE double phase_dd(double v, double x) {
+SM_HOST_DEVICE inline double phase_dd(double v, double x) {
     using namespace dd;
     const DD q = div(v, x);
     const DD s = sqrt(add(from(1.0), mul(q, q)));  // sqrt(1 + q^2)
@@ -122,7 +122,7 @@ SM_INLINE UniformSums uniform_setup(double v, double x) {
 
 // log I_v(x) (or log(I_v(x) e^{-x}) when scaled), v >= 0, x > 0, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_log_i(double v, double x, bool scaled) {
+SM_HOST_DEVICE inline double uniform_log_i(double v, double x, bool scaled) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, u.w, u.tau);
     const double ph = scaled ? phase_scaled(v, x, u.R) : phase(v, x, u.R);
@@ -131,7 +131,7 @@ SM_INLINE double uniform_log_i(double v, double x, bool scaled) {
 
 // log K_v(x) (or log(K_v(x) e^{x}) when scaled), v >= 0, x > 0, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_log_k(double v, double x, bool scaled) {
+SM_HOST_DEVICE inline double uniform_log_k(double v, double x, bool scaled) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, -u.w, u.tau);
     const double ph = scaled ? phase_scaled(v, x, u.R) : phase(v, x, u.R);
@@ -140,7 +140,7 @@ SM_INLINE double uniform_log_k(double v, double x, bool scaled) {
 
 // I_{v+1}(x) / I_v(x), v >= 0, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_i_ratio(double v, double x) {
+SM_HOST_DEVICE inline double uniform_i_ratio(double v, double x) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, u.w, u.tau);
     const double sq = bessel_coeffs::debye_q_sum(u.K, u.w, u.tau);
@@ -149,7 +149,7 @@ SM_INLINE double uniform_i_ratio(double v, double x) {
 
 // d/dx log I_v(x), v >= 0, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_i_dlog(double v, double x) {
+SM_HOST_DEVICE inline double uniform_i_dlog(double v, double x) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, u.w, u.tau);
     const double sq = bessel_coeffs::debye_q_sum(u.K, u.w, u.tau);
@@ -158,7 +158,7 @@ SM_INLINE double uniform_i_dlog(double v, double x) {
 
 // K_{v+1}(x) / K_v(x), v >= -1/2, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_k_ratio(double v, double x) {
+SM_HOST_DEVICE inline double uniform_k_ratio(double v, double x) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, -u.w, u.tau);
     const double sq = bessel_coeffs::debye_q_sum(u.K, -u.w, u.tau);
@@ -167,7 +167,7 @@ SM_INLINE double uniform_k_ratio(double v, double x) {
 
 // d/dx log K_v(x), v >= 0, R >= 25.
 template <bool Low>
-SM_INLINE double uniform_k_dlog(double v, double x) {
+SM_HOST_DEVICE inline double uniform_k_dlog(double v, double x) {
     const UniformSums u = uniform_setup<Low>(v, x);
     const double su = bessel_coeffs::debye_u_tail(u.K, -u.w, u.tau);
     const double sq = bessel_coeffs::debye_q_sum(u.K, -u.w, u.tau);
