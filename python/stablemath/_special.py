@@ -10,8 +10,8 @@ __all__ = [
     "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio",
 ]
 
-# Codes shared with python/src/module.cpp (bessel_binding).
-_OPS = {"log_i": 0, "log_k": 1, "log_ie": 2, "log_ke": 3, "ratio_i": 4, "ratio_k": 5}
+# Codes shared with python/src/bind_special.cpp (bessel_binding).
+_OPS = {"log_i": 0, "log_k": 1, "log_ie": 2, "log_ke": 3, "ratio_i": 4, "ratio_k": 5, "vmf_log_c": 6, "vmf_a": 7}
 
 
 def _result_dtype(convs: list[Converted]):

@@ -167,45 +167,91 @@ inline void block_bases(const Layout& L, std::int64_t r0, std::int64_t count, in
     for (std::int64_t b = 0; b < count; ++b) outer_offsets(L, r0 + b, nops, bb.off[b]);
 }
 
-template <class S>
-void softmax_typed(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out, SoftmaxAlgorithm algo,
-                   bool log, bool safe) {
+// The row drivers every row function uses (S: storage dtype, T = accum<S>: float or double).
+//
+// transform_rows: out has x's shape; fn(const T* x_row, T* y_row, std::size_t n, exec) maps one
+// contiguous row to one contiguous row. Rows that are stride-1 in x and out (and S == T, no mask)
+// are passed in place; others are gathered into per-thread scratch in blocks of rows (widening
+// float16/bfloat16; masked entries read as `masked_in`), and scattered back (masked entries
+// written as `masked_out`). exec is Serial or Parallel: a Parallel row may be split into parts.
+template <class S, class RowFn>
+void transform_rows(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out,
+                    typename stablemath::detail::accum<S>::type masked_in,
+                    typename stablemath::detail::accum<S>::type masked_out, RowFn&& fn) {
     using T = typename stablemath::detail::accum<S>::type;
     const ArrayRef* ops[4] = {&x, &out, nullptr, where};
     const int nops = where ? 4 : 2;
     const Layout L = make_layout(ops, nops, std::uint64_t(1) << axis);
     if (L.rows == 0 || L.row_size == 0) return;
-    const KernelTable<T>& k = kernels<T>();
     const std::size_t n = static_cast<std::size_t>(L.row_size);
     const bool direct = std::is_same<S, T>::value && !where && L.row.size() == 1 && L.row[0].stride[kX] == 1 &&
                         L.row[0].stride[kOut] == 1;
-    const S masked = stablemath::detail::narrow<S>(log ? -std::numeric_limits<T>::infinity() : T(0));
+    const S masked = stablemath::detail::narrow<S>(masked_out);
     run_blocks(L, direct ? 1 : gather_block_rows(L), [&](std::int64_t r0, std::int64_t count, auto ex) {
         BlockBases bb;
         block_bases(L, r0, count, nops, bb);
         if (direct) {
-            softmax_row(k, reinterpret_cast<const T*>(at<S>(x, bb.off[0][kX])),
-                        reinterpret_cast<T*>(at_mut<S>(out, bb.off[0][kOut])), n, algo, log, safe, ex);
+            fn(reinterpret_cast<const T*>(at<S>(x, bb.off[0][kX])), reinterpret_cast<T*>(at_mut<S>(out, bb.off[0][kOut])),
+               n, ex);
             return;
         }
         std::vector<T>& xb = scratch<T>(0);
         std::vector<T>& yb = scratch<T>(1);
         xb.resize(n * count);
         yb.resize(n * count);
-        const T ninf = -std::numeric_limits<T>::infinity();
         for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
             for (std::int64_t b = 0; b < count; ++b) {
                 const bool keep = !where || at<std::uint8_t>(*where, bb.off[b][kMask])[o[kMask]];
-                xb[b * n + i] = keep ? stablemath::detail::widen(at<S>(x, bb.off[b][kX])[o[kX]]) : ninf;
+                xb[b * n + i] = keep ? stablemath::detail::widen(at<S>(x, bb.off[b][kX])[o[kX]]) : masked_in;
             }
         });
-        for (std::int64_t b = 0; b < count; ++b) softmax_row(k, xb.data() + b * n, yb.data() + b * n, n, algo, log, safe, ex);
+        for (std::int64_t b = 0; b < count; ++b) fn(xb.data() + b * n, yb.data() + b * n, n, ex);
         for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
             for (std::int64_t b = 0; b < count; ++b) {
                 const bool keep = !where || at<std::uint8_t>(*where, bb.off[b][kMask])[o[kMask]];
                 at_mut<S>(out, bb.off[b][kOut])[o[kOut]] = keep ? stablemath::detail::narrow<S>(yb[b * n + i]) : masked;
             }
         });
+    });
+}
+
+// reduce_rows: fn(std::int64_t r, const T* x_row, std::size_t n, exec) is called once for every
+// row, r being the row's index in C order over x's other axes (so per-row results can go to a
+// contiguous array of shape x.shape without `axis`: row r at r * stride). Rows are passed in place
+// when stride-1 and S == T, else gathered (widened) into scratch. fn may run concurrently for
+// different rows; it must only write its own row's results.
+template <class S, class RowFn>
+void reduce_rows(const ArrayRef& x, int axis, RowFn&& fn) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const ArrayRef* ops[1] = {&x};
+    const Layout L = make_layout(ops, 1, std::uint64_t(1) << axis);
+    if (L.rows == 0) return;
+    const std::size_t n = static_cast<std::size_t>(L.row_size);
+    const bool direct = std::is_same<S, T>::value && L.row.size() <= 1 && (L.row.empty() || L.row[0].stride[kX] == 1);
+    run_blocks(L, direct ? 1 : gather_block_rows(L), [&](std::int64_t r0, std::int64_t count, auto ex) {
+        BlockBases bb;
+        block_bases(L, r0, count, 1, bb);
+        if (direct) {
+            fn(r0, reinterpret_cast<const T*>(at<S>(x, bb.off[0][kX])), n, ex);
+            return;
+        }
+        std::vector<T>& xb = scratch<T>(0);
+        xb.resize(n * count);
+        for_row(L, 1, [&](std::int64_t i, const std::int64_t* o) {
+            for (std::int64_t b = 0; b < count; ++b) xb[b * n + i] = stablemath::detail::widen(at<S>(x, bb.off[b][kX])[o[kX]]);
+        });
+        for (std::int64_t b = 0; b < count; ++b) fn(r0 + b, xb.data() + b * n, n, ex);
+    });
+}
+
+template <class S>
+void softmax_typed(const ArrayRef& x, int axis, const ArrayRef* where, const ArrayRef& out, SoftmaxAlgorithm algo,
+                   bool log, bool safe) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const KernelTable<T>& k = kernels<T>();
+    const T ninf = -std::numeric_limits<T>::infinity();
+    transform_rows<S>(x, axis, where, out, ninf, log ? ninf : T(0), [&](const T* xr, T* yr, std::size_t n, auto ex) {
+        softmax_row(k, xr, yr, n, algo, log, safe, ex);
     });
 }
 
