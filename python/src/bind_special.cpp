@@ -25,7 +25,7 @@ void bessel_binding(int op, const InArray& v, const InArray& x, OutArray out) {
         throw nb::type_error("out: dtype must be float32 or float64");
     require_dtype(vo, oo.ref.dtype, "v");
     require_dtype(xo, oo.ref.dtype, "x");
-    if (op < 0 || op > 7) throw nb::value_error("op: unknown special function code");
+    if (op < 0 || op > 9) throw nb::value_error("op: unknown special function code");
     const sm::ArrayRef* ins[2] = {&vo.ref, &xo.ref};
     constexpr double cost_ns = 150.0;  // a log-Bessel evaluation: a few logs and a short series
     nb::gil_scoped_release release;
@@ -38,6 +38,9 @@ void bessel_binding(int op, const InArray& v, const InArray& x, OutArray out) {
     case 5: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::bessel_k_ratio(a, b); });
     case 6: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::vmf_log_normalizer(a, b); });
     case 7: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::vmf_mean_resultant(a, b); });
+    case 8: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::vmf_log_normalizer_scaled(a, b); });
+    // a Newton solve: several ratio evaluations per element
+    case 9: return sm::cpu::map(ins, oo.ref, 8 * cost_ns, [](auto a, auto b) { return sm::vmf_kappa_mle(a, b); });
     default: return;
     }
 }

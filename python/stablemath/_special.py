@@ -11,7 +11,8 @@ __all__ = [
 ]
 
 # Codes shared with python/src/bind_special.cpp (bessel_binding).
-_OPS = {"log_i": 0, "log_k": 1, "log_ie": 2, "log_ke": 3, "ratio_i": 4, "ratio_k": 5, "vmf_log_c": 6, "vmf_a": 7}
+_OPS = {"log_i": 0, "log_k": 1, "log_ie": 2, "log_ke": 3, "ratio_i": 4, "ratio_k": 5, "vmf_log_c": 6, "vmf_a": 7,
+        "vmf_log_c_scaled": 8, "vmf_kappa_mle": 9}
 
 
 def _result_dtype(convs: list[Converted]):

@@ -2,6 +2,11 @@
 //
 //   T vmf_log_normalizer(T d, T kappa)  log C_d(kappa), the density being C_d(kappa) exp(kappa mu.x)
 //   T vmf_mean_resultant(T d, T kappa)  A_d(kappa) = I_{d/2}(kappa) / I_{d/2-1}(kappa) = E[mu.x]
+//   T vmf_log_normalizer_scaled(T d, T kappa)  log C_d(kappa) + kappa (the log density at the mode;
+//                                        no cancellation of the two O(kappa) terms for huge kappa)
+//   T vmf_kappa_mle(T d, T rbar)        the kappa with A_d(kappa) = rbar (maximum likelihood from the
+//                                        mean resultant length rbar in [0, 1]): rbar = 0 -> 0,
+//                                        rbar = 1 -> +inf, rbar outside [0, 1] -> NaN
 //
 // log C_d(kappa) = (d/2 - 1) log kappa - (d/2) log(2 pi) - log I_{d/2-1}(kappa).
 // With nu = d/2 - 1, the first and last terms are each ~ nu |log kappa| when kappa is small
@@ -11,8 +16,9 @@
 // (at kappa = 0 it is minus the log of the sphere's area). Elsewhere log I comes from
 // log_bessel_ie (no overflow for any kappa, d up to 2e6).
 //
-// Domain: d >= 1 (d = 1 is the two-point distribution on {-1, 1}: log C = -log(2 cosh kappa)),
-// kappa >= 0; otherwise NaN. NaN in, NaN out.
+// Domain: d = 1 (the two-point distribution on {-1, 1}: log C = -log(2 cosh kappa)) or d >= 2
+// (any real d), kappa >= 0; otherwise NaN (also for 1 < d < 2, where I_{d/2-1} has a negative
+// non-integer order, which the Bessel functions do not take). NaN in, NaN out.
 #pragma once
 #include <cmath>
 #include "bessel.hpp"
@@ -37,20 +43,22 @@ SM_HOST_DEVICE inline double log_normalised_series(double nu, double y) {
     return std::log1p(sum);
 }
 
-SM_HOST_DEVICE inline double log_normalizer(double d, double kappa) {
+// log C_d(kappa) + (scaled ? kappa : 0).
+SM_HOST_DEVICE inline double log_normalizer(double d, double kappa, bool scaled = false) {
     if (d != d || kappa != kappa || d < 1.0 || kappa < 0.0) return static_cast<double>(NAN);
     if (kappa == HUGE_VAL) return HUGE_VAL;  // the density concentrates on mu
     const double nu = 0.5 * d - 1.0;
     const double y = 0.25 * kappa * kappa;
+    const double shift = scaled ? kappa : 0.0;
     if (y <= (nu + 1.0) * (1.0 / 64.0)) {
         // -log(area of S^{d-1}) - log S, area = 2 pi^{d/2} / Gamma(d/2)
-        return std::lgamma(0.5 * d) - log_2 - 0.5 * d * log_pi - log_normalised_series(nu, y);
+        return std::lgamma(0.5 * d) - log_2 - 0.5 * d * log_pi - log_normalised_series(nu, y) + shift;
     }
     if (d == 1.0) {  // I_{-1/2}(k) = sqrt(2/(pi k)) cosh k: log C = -log 2 - log cosh k
-        return -log_2 - (kappa + std::log1p(std::exp(-2.0 * kappa)) - log_2);
+        return -std::log1p(std::exp(-2.0 * kappa)) - (kappa - shift);
     }
     const double log_ie = bessel::log_i_impl<false>(nu, kappa, true);
-    return nu * std::log(kappa) - 0.5 * d * log_2pi - (log_ie + kappa);
+    return nu * std::log(kappa) - 0.5 * d * log_2pi - log_ie - (kappa - shift);
 }
 
 // A_d(kappa) = I_{d/2}/I_{d/2-1} from the ratio algorithm; A_d(0) = 0, A_1 = tanh.
@@ -59,6 +67,52 @@ SM_HOST_DEVICE inline double mean_resultant(double d, double kappa) {
     if (kappa == HUGE_VAL) return 1.0;
     if (d == 1.0) return std::tanh(kappa);
     return bessel::i_ratio_impl<false>(0.5 * d - 1.0, kappa);
+}
+
+// Solves A_d(kappa) = rbar by Newton's method safeguarded by a bracket (bisection when a step
+// leaves it). A_d is increasing and concave, so the Newton iterates approach the root
+// monotonically once they are below it. Bracket (Amos-type bounds on I_{nu+1}/I_nu, nu >= 0,
+// solved for kappa; s = 1 - rbar^2, a = (d-1)/2):
+//     rbar (d-1) / s  <=  kappa  <=  rbar (a + sqrt(a^2 + s d)) / s,
+// which pins kappa to ~1/kappa relative for large kappa. Start: Banerjee et al. (2005),
+// rbar (d - rbar^2) / s. Derivative A' = 1 - A^2 - (d-1) A / kappa: its two terms are ~(d-1)/kappa
+// and cancel to ~a/kappa^2, so its relative error grows like eps kappa^2 / a; beyond
+// kappa^3 > a / eps it is taken from the bound-shaped approximation kappa / (a + sqrt(kappa^2 + b^2))
+// instead (relative error ~1/kappa there, so Newton still gains >= 5 digits per step).
+SM_HOST_DEVICE inline double kappa_mle(double d, double rbar) {
+    if (d != d || rbar != rbar || d < 1.0 || rbar < 0.0 || rbar > 1.0) return static_cast<double>(NAN);
+    if (rbar == 0.0) return 0.0;
+    if (rbar == 1.0 || d == HUGE_VAL) return d == HUGE_VAL ? static_cast<double>(NAN) : HUGE_VAL;
+    const double s = (1.0 - rbar) * (1.0 + rbar);  // 1 - rbar^2 without cancellation
+    if (d == 1.0) return std::atanh(rbar);
+    const double a = 0.5 * (d - 1.0);
+    if (d < 2.0) return static_cast<double>(NAN);  // A_d is not defined here for 1 < d < 2 (see above)
+    double lo = rbar * (d - 1.0) / s;
+    double hi = rbar * (a + std::sqrt(a * a + s * d)) / s;
+    double k = rbar * (d - rbar * rbar) / s;
+    if (!(k > lo && k < hi)) k = 0.5 * (lo + hi);
+    const double b2 = a * a + a + 0.5;  // between the bounds' (nu + 1/2)^2 and (nu + 3/2)^2
+    for (int it = 0; it < 100; ++it) {
+        const double A = mean_resultant(d, k);
+        const double f = A - rbar;
+        if (f == 0.0) return k;
+        if (f < 0.0) lo = k;
+        else hi = k;
+        double deriv;
+        if (k * k * k * 2.2e-16 < a) {
+            deriv = (1.0 - A) * (1.0 + A) - (d - 1.0) * A / k;
+        } else {
+            const double r = std::sqrt(k * k + b2);
+            deriv = (a + b2 / r) / ((a + r) * (a + r));
+        }
+        double next = k - f / deriv;
+        if (!(deriv > 0.0) || !(next > lo && next < hi)) {
+            next = (lo > 0.0 && hi > 4.0 * lo) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
+        }
+        if (std::fabs(next - k) <= 4e-16 * next || !(hi - lo > 4e-16 * hi)) return next;
+        k = next;
+    }
+    return k;
 }
 
 }  // namespace vmf
@@ -72,6 +126,16 @@ SM_HOST_DEVICE inline T vmf_log_normalizer(T d, T kappa) {
 template <class T>
 SM_HOST_DEVICE inline T vmf_mean_resultant(T d, T kappa) {
     return static_cast<T>(detail::vmf::mean_resultant(static_cast<double>(d), static_cast<double>(kappa)));
+}
+
+template <class T>
+SM_HOST_DEVICE inline T vmf_log_normalizer_scaled(T d, T kappa) {
+    return static_cast<T>(detail::vmf::log_normalizer(static_cast<double>(d), static_cast<double>(kappa), true));
+}
+
+template <class T>
+SM_HOST_DEVICE inline T vmf_kappa_mle(T d, T rbar) {
+    return static_cast<T>(detail::vmf::kappa_mle(static_cast<double>(d), static_cast<double>(rbar)));
 }
 
 STABLEMATH_NAMESPACE_END
