@@ -24,7 +24,7 @@ logaddexp(log ie_v + log ke_{v+1}, log ie_{v+1} + log ke_v) + log x = 0, on `--w
 with v in [1e-3, 1e6], x in [1e-300, 1e300] (residual scaled by the size of the terms).
 
 Writes bench/results/bessel_accuracy.md and .json. Default run: a few minutes on one core;
-`--quick` for a smoke run (60 points).
+`--quick` for a smoke run (60 points). `--readme PATH.json` prints the README's table.
 """
 from __future__ import annotations
 
@@ -216,7 +216,28 @@ def markdown(data) -> str:
     return "\n".join(lines)
 
 
+def readme_table(data) -> str:
+    """The README's compact table: per region, float64 max scaled error and median |error of the log|,
+    max relative error of the ratios, float32 worst ulp, and SciPy's worst scaled error and inf/NaN share."""
+    by = {}
+    for r in data["table"]:
+        by.setdefault(r["region"], {})[r["function"]] = r
+    lines = ["| region | log I: max err/max(1,\\|log\\|), median \\|err\\| | log K: same | I ratio max rel | K ratio max rel "
+             "| float32 max | SciPy log(ive)+x: max scaled (inf/NaN) |", "|" + "---|" * 7]
+    for region, f in by.items():
+        f32 = max(f[c]["float32_max_ulp"] for c in COLS)
+        li = f["log_i"]
+        lines.append(f"| {region} | {fmt(li['max_scaled'])}, {fmt(li['median_err'])} "
+                     f"| {fmt(f['log_k']['max_scaled'])}, {fmt(f['log_k']['median_err'])} | {fmt(f['ratio_i']['max_err'])} "
+                     f"| {fmt(f['ratio_k']['max_err'])} | {f32:.2f} ulp | {fmt(li['scipy_max_scaled'])} "
+                     f"({100 * li['scipy_nonfinite_fraction']:.0f}%) |")
+    return "\n".join(lines)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--readme":  # print the README table from a results JSON
+        print(readme_table(json.loads(Path(sys.argv[2]).read_text())))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=400, help="random grid points (plus fixed extremes)")
     ap.add_argument("--seed", type=int, default=4)

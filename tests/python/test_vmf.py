@@ -112,6 +112,21 @@ def test_mean_resultant_vs_mpmath():
     assert sm.vmf_mean_resultant(3, 0.0) == 0.0 and sm.vmf_mean_resultant(3, np.inf) == 1.0
 
 
+def test_elementwise_domain_and_types():
+    # outside the domain: NaN (special-function convention); d = 1 is the two points +-1
+    for f in (sm.vmf_log_normalizer, sm.vmf_mean_resultant):
+        assert np.all(np.isnan(f(np.array([0.5, 1.5, 3.0, 3.0, np.nan]), np.array([1.0, 1e-3, -1.0, np.nan, 1.0]))))
+    assert sm.vmf_log_normalizer(1, 2.0) == pytest.approx(-math.log(2 * math.cosh(2.0)), rel=1e-15)
+    assert sm.vmf_mean_resultant(1, 2.0) == pytest.approx(math.tanh(2.0), rel=1e-15)
+    assert sm.vmf_log_normalizer(3, np.inf) == np.inf
+    # broadcasting, float32, torch
+    out = sm.vmf_log_normalizer(np.array([[3.0], [10.0]], np.float32), np.array([0.0, 1.0, 5.0], np.float32))
+    assert out.shape == (2, 3) and out.dtype == np.float32
+    t = sm.vmf_mean_resultant(torch.tensor([3.0, 128.0]), 10.0)
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.float32
+    np.testing.assert_allclose(t.numpy(), [ref_a(3, 10.0), ref_a(128, 10.0)], rtol=1e-6)
+
+
 # ---- kappa_mle ----------------------------------------------------------------------------------
 def test_kappa_mle_inverts_mpmath_mean_resultant():
     for d, k in [(2, 0.1), (2, 5.0), (3, 1e-5), (3, 1.0), (3, 50.0), (5, 2.0), (128, 100.0), (128, 3e3),

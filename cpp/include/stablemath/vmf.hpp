@@ -45,7 +45,7 @@ SM_HOST_DEVICE inline double log_normalised_series(double nu, double y) {
 
 // log C_d(kappa) + (scaled ? kappa : 0).
 SM_HOST_DEVICE inline double log_normalizer(double d, double kappa, bool scaled = false) {
-    if (d != d || kappa != kappa || d < 1.0 || kappa < 0.0) return static_cast<double>(NAN);
+    if (d != d || kappa != kappa || d < 1.0 || (d > 1.0 && d < 2.0) || kappa < 0.0) return static_cast<double>(NAN);
     if (kappa == HUGE_VAL) return HUGE_VAL;  // the density concentrates on mu
     const double nu = 0.5 * d - 1.0;
     const double y = 0.25 * kappa * kappa;
@@ -63,7 +63,7 @@ SM_HOST_DEVICE inline double log_normalizer(double d, double kappa, bool scaled 
 
 // A_d(kappa) = I_{d/2}/I_{d/2-1} from the ratio algorithm; A_d(0) = 0, A_1 = tanh.
 SM_HOST_DEVICE inline double mean_resultant(double d, double kappa) {
-    if (d != d || kappa != kappa || d < 1.0 || kappa < 0.0) return static_cast<double>(NAN);
+    if (d != d || kappa != kappa || d < 1.0 || (d > 1.0 && d < 2.0) || kappa < 0.0) return static_cast<double>(NAN);
     if (kappa == HUGE_VAL) return 1.0;
     if (d == 1.0) return std::tanh(kappa);
     return bessel::i_ratio_impl<false>(0.5 * d - 1.0, kappa);
