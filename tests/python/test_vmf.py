@@ -280,6 +280,9 @@ def test_sample_w_distribution_d3_and_uniform_tangent():
     assert scipy.stats.kstest(x[:, 2], cdf).pvalue > 1e-4
     az = np.arctan2(x[:, 1], x[:, 0])
     assert scipy.stats.kstest(az, scipy.stats.uniform(-np.pi, 2 * np.pi).cdf).pvalue > 1e-4
+    # d = 2: the angle to mu follows the von Mises distribution
+    x2 = sm.vmf_sample(np.array([1.0, 0.0]), 3.0, 5000, seed=8)
+    assert scipy.stats.kstest(np.arctan2(x2[:, 1], x2[:, 0]), scipy.stats.vonmises(3.0).cdf).pvalue > 1e-4
     # kappa = 0 is uniform on the sphere: w uniform on [-1, 1] in d = 3
     u = sm.vmf_sample(mu, 0.0, 5000, seed=4)
     assert scipy.stats.kstest(u[:, 2], scipy.stats.uniform(-1, 2).cdf).pvalue > 1e-4
