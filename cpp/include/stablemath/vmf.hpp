@@ -106,10 +106,14 @@ SM_HOST_DEVICE inline double kappa_mle(double d, double rbar) {
             deriv = (a + b2 / r) / ((a + r) * (a + r));
         }
         double next = k - f / deriv;
-        if (!(deriv > 0.0) || !(next > lo && next < hi)) {
+        if (deriv > 0.0 && next > lo && next < hi) {
+            // Once a Newton step is below 1e-11 relative, the next one would be below ~1e-16
+            // (quadratic, or linear at rate <= 1e-5 with the approximate derivative).
+            if (std::fabs(next - k) <= 1e-11 * next) return next;
+        } else {
             next = (lo > 0.0 && hi > 4.0 * lo) ? std::sqrt(lo * hi) : 0.5 * (lo + hi);
         }
-        if (std::fabs(next - k) <= 4e-16 * next || !(hi - lo > 4e-16 * hi)) return next;
+        if (!(hi - lo > 4e-16 * hi)) return next;
         k = next;
     }
     return k;
