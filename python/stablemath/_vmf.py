@@ -149,8 +149,10 @@ def vmf_fit(X, weights=None, *, atol=None):
 
     mu is the (weighted) mean direction m / ||m||, m = sum_i w_i x_i / sum_i w_i, in the array type
     of X (float64 unless X is float32 or narrower); kappa (a Python float) solves
-    A_d(kappa) = ||m|| (:func:`vmf_kappa_mle`). All points equal gives kappa = inf; ||m|| = 0 gives
-    kappa = 0 and mu NaN (no mean direction). weights: (n,) non-negative with a positive sum.
+    A_d(kappa) = ||m|| (:func:`vmf_kappa_mle`). All points equal gives kappa = inf (or a huge finite
+    kappa where rounding leaves ||m|| a few ulp below 1); ||m|| = 0 gives kappa = 0 and mu NaN (no
+    mean direction). It is the exact MLE: with few points in high dimension it is biased up by about
+    (d-1) / (2 kappa n A_d'(kappa)) (the tangent parts of the points add to ||m||). weights: (n,) non-negative with a positive sum.
     Rows are checked to be unit vectors as in :func:`vmf_logpdf` (atol). NaN in X or weights gives
     NaN mu and kappa.
     """
