@@ -28,12 +28,17 @@ def _arr(t):
 def _check_tensor(t, name, floating=True):
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
-    if t.device.type not in ("cpu", "meta") and not getattr(_core, "cuda_available", False):
-        raise ValueError(f"{name}: tensor is on device {t.device}, but this build of stablemath has no CUDA "
-                         "backend; move it to the CPU with .cpu()")
     if floating and t.dtype not in _FLOATS:
         raise TypeError(f"{name}: dtype {t.dtype} is not supported; pass a floating tensor "
                         "(float16, bfloat16, float32 or float64)")
+
+
+def _check_cpu(*named):
+    """Kernels only (fakes run on fake/meta tensors): the compiled core reads CPU memory."""
+    for name, t in named:
+        if t is not None and t.device.type != "cpu":
+            raise ValueError(f"{name}: tensor is on device {t.device}, but this build of stablemath has no "
+                             "CUDA backend; move it to the CPU with .cpu()")
 
 
 def _check_mask(where, x, name="where"):
@@ -73,6 +78,7 @@ def _check_rows(x, dim, algorithm, safe, where) -> int:
 def _rows_kernel(log: bool):
     def kernel(x, dim, algorithm, safe, where):
         d = _check_rows(x, dim, algorithm, safe, where)
+        _check_cpu(("x", x), ("where", where))
         out = torch.empty_like(x)
         _core.softmax(_arr(x), d, _arr(where), _arr(out), _ALGORITHMS[algorithm], log, safe)
         return out
@@ -137,6 +143,7 @@ def _check_lse(x, dim, keepdim, b, where):
 
 def _lse_kernel(x, dim, keepdim, b, where):
     axes, shape = _check_lse(x, dim, keepdim, b, where)
+    _check_cpu(("x", x), ("b", b), ("where", where))
     mask = 0
     for a in axes:
         mask |= 1 << a
@@ -214,6 +221,7 @@ def _bessel_result(v, x):
 def _bessel_kernel(code):
     def kernel(v, x):
         shape, dtype = _bessel_result(v, x)
+        _check_cpu(("v", v), ("x", x))
         out = torch.empty(shape, dtype=dtype)
         _core.bessel(code, _arr(v.to(dtype)), _arr(x.to(dtype)), _arr(out))
         return out
@@ -243,16 +251,16 @@ def _dlog_i(v, x, out):  # d/dx log I_v = I_{v+1}/I_v + v/x
     return bessel_i_ratio_op(v, x) + _v_over_x(v, x)
 
 
-def _dlog_k(v, x, out):  # d/dx log K_v = v/x - K_{v+1}/K_v
-    return _v_over_x(v, x) - bessel_k_ratio_op(v, x)
+def _dlog_k(v, x, out):  # d/dx log K_v = v/x - K_{v+1}/K_v; -inf at x = 0 (inf - inf there)
+    return torch.where(x == 0, -torch.inf, _v_over_x(v, x) - bessel_k_ratio_op(v, x))
 
 
 def _dratio_i(v, x, r):  # r = I_{v+1}/I_v: r' = 1 - (2v+1) r / x - r^2, and 1/(2(v+1)) at x = 0
     return torch.where(x == 0, 0.5 / (v + 1), 1 - (2 * v + 1) * r / x - r * r)
 
 
-def _dratio_k(v, x, q):  # q = K_{v+1}/K_v: q' = q^2 - (2v+1) q / x - 1
-    return q * q - (2 * v + 1) * q / x - 1
+def _dratio_k(v, x, q):  # q = K_{v+1}/K_v: q' = q^2 - (2v+1) q / x - 1; -inf at x = 0
+    return torch.where(x == 0, -torch.inf, q * q - (2 * v + 1) * q / x - 1)
 
 
 _BESSEL_DX = {

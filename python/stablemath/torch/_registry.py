@@ -5,10 +5,12 @@
 ``register_autograd(backward, setup_context=setup)``; ``cuda`` too when the core was built with it)
 and returns an :class:`Op`. Calling the ``Op`` picks the cheapest correct route:
 
+* ``torch.func`` transforms (grad, vjp, jacrev, vmap) -> an autograd.Function with
+  ``setup_context`` (which they require) around the registered op.
 * plain CPU tensors in eager mode -> ``impl`` directly (no grad needed), or a classic
   ``torch.autograd.Function`` built from the same ``setup``/``backward`` (grad needed). A call
   through the dispatcher costs ~60 us in Python (custom_op's autograd wrapper); this costs ~10 us.
-* anything else (``torch.compile``/export tracing, ``torch.func`` transforms, fake or other tensor
+* anything else (``torch.compile``/export tracing, fake or other tensor
   subclasses, dispatch or function modes, non-CPU devices) -> the registered op
   ``torch.ops.stablemath.<name>``, so tracers see one opaque node with its fake and autograd rules.
 
@@ -32,9 +34,9 @@ _dispatch_modes = torch._C._len_torch_dispatch_stack
 _function_modes = torch._C._is_torch_function_mode_enabled
 
 
-def _eager_plain(args) -> bool:
-    """True when every tensor argument is a plain CPU tensor and nothing is tracing or transforming."""
-    if _is_compiling() or _functorch_active() or _dispatch_modes() or _function_modes():
+def _plain(args) -> bool:
+    """True when every tensor argument is a plain CPU tensor and nothing is tracing."""
+    if _is_compiling() or _dispatch_modes() or _function_modes():
         return False
     for a in args:
         if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN or a.device.type != "cpu"):
@@ -57,10 +59,13 @@ class Op:
             self.custom_op.register_kernel("cuda", cuda)
         self.overload = getattr(getattr(torch.ops, NAMESPACE), name).default
         self.function = None if backward is None else _autograd_function(name, impl, setup, backward)
+        self.func_function = None if backward is None else _functorch_function(name, self.overload, setup, backward)
 
     def __call__(self, *args):
-        if not _eager_plain(args):
+        if not _plain(args):
             return self.overload(*args)
+        if _functorch_active():
+            return self.func_function.apply(*args) if self.func_function else self.overload(*args)
         if self.function is not None and torch.is_grad_enabled() and any(
                 isinstance(a, torch.Tensor) and a.requires_grad for a in args):
             return self.function.apply(*args)
@@ -83,6 +88,18 @@ def _autograd_function(name, impl, setup, backward):
 
     return type(f"{name}_function", (torch.autograd.Function,),
                 {"forward": staticmethod(forward), "backward": staticmethod(bwd)})
+
+
+def _functorch_function(name, overload, setup, backward):
+    """An autograd.Function with setup_context, which torch.func transforms need (the custom op's
+    own autograd wrapper lacks it); vmap goes through the op's registered vmap rule."""
+
+    def forward(*args):
+        return overload(*args)
+
+    return type(f"{name}_func_function", (torch.autograd.Function,),
+                {"forward": staticmethod(forward), "setup_context": staticmethod(setup),
+                 "backward": staticmethod(backward), "generate_vmap_rule": True})
 
 
 def define(name: str, schema: str, *, impl: Callable, fake: Callable, setup: Optional[Callable] = None,
