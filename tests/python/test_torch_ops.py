@@ -422,8 +422,8 @@ def test_compile_inductor_smoke():
     torch.testing.assert_close(g1, g2, rtol=1e-5, atol=1e-6)
 
 
-def test_torch_func_grad_vjp_vmap():
-    from torch.func import grad, jacrev, vmap
+def test_torch_func_grad_jacrev():
+    from torch.func import grad, jacrev
     x = rand(3, 5, grad=False)
     g1 = grad(lambda t: smt.logsumexp(t, 1).sum())(x)
     torch.testing.assert_close(g1, torch.softmax(x, 1))
@@ -432,9 +432,30 @@ def test_torch_func_grad_vjp_vmap():
     torch.testing.assert_close(jac, torch.diag(p) - torch.outer(p, p))
     gb = grad(lambda t: smt.log_bessel_i(2.0, t).sum())(x.abs() + 1)
     torch.testing.assert_close(gb, smt.bessel_i_ratio(2.0, x.abs() + 1) + 2 / (x.abs() + 1))
-    with pytest.warns(UserWarning, match="batching rule"):  # vmap works through the per-sample fallback
-        yv = vmap(lambda r: smt.log_softmax(r, 0))(x)
-    torch.testing.assert_close(yv, torch.log_softmax(x, 1))
+
+
+def test_torch_func_vmap_rules(recwarn):
+    """Registered vmap rules (no per-sample fallback, which would warn), nested with grad."""
+    from torch.func import grad, vmap
+    x = rand(4, 3, 5, grad=False)
+    m = mask(4, 5)
+    close = torch.testing.assert_close
+    close(vmap(lambda r: smt.softmax(r, 0), in_dims=1)(x), torch.softmax(x.movedim(1, 0), 1))
+    close(vmap(lambda r, w: smt.log_softmax(r, -1, where=w, safe=True))(x[:, 0], m),
+          smt.log_softmax(x[:, 0], -1, where=m, safe=True))
+    close(vmap(lambda r: smt.logsumexp(r, 1))(x), torch.logsumexp(x, 2))
+    close(vmap(lambda r: smt.logsumexp(r, keepdim=True))(x), torch.logsumexp(x, (1, 2), keepdim=True))
+    close(vmap(lambda r: smt.logsumexp(r))(x[:, 0, 0]), x[:, 0, 0])                  # batch of 0-d inputs
+    close(vmap(lambda r: smt.softmax(r))(x[:, 0, 0]), torch.ones(4, dtype=f64))
+    xp = x.abs() + 0.5
+    v = torch.tensor([0.5, 1.0, 2.0, 3.0, 4.0], dtype=f64)
+    close(vmap(lambda r: smt.log_bessel_i(v, r))(xp), smt.log_bessel_i(v, xp))
+    close(vmap(lambda vv: smt.log_bessel_k(vv, xp[0]))(v), smt.log_bessel_k(v[:, None, None], xp[0]))
+    close(vmap(grad(lambda r: smt.logsumexp(r, b=torch.ones(5, dtype=f64))))(x[:, 0]), torch.softmax(x[:, 0], 1))
+    close(vmap(grad(lambda r: smt.log_bessel_ie(2.0, r).sum()))(xp), smt.bessel_i_ratio(2.0, xp) + 2 / xp - 1)
+    close(grad(lambda r: vmap(lambda q: smt.logsumexp(q, 0))(r).sum())(x[:, 0]), torch.softmax(x[:, 0], 1))
+    close(vmap(vmap(lambda r: smt.log_softmax(r, 0)))(x), torch.log_softmax(x, 2))
+    assert not [w for w in recwarn if "batching rule" in str(w.message)]
 
 
 # ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every function here is a ``torch.library`` custom op in the ``stablemath`` namespace
 (``torch.ops.stablemath.softmax`` ...) with a CPU kernel (the compiled core, reading and writing
 tensors zero-copy), a fake implementation (so ``torch.compile(fullgraph=True)`` traces it without a
-graph break) and a backward formula (``register_autograd``). In eager mode plain CPU tensors take a
+graph break), a backward formula (``register_autograd``) and a vmap rule (``register_vmap``). In eager mode plain CPU tensors take a
 shorter route to the same kernel and formulas (see ``_registry.py``). Use these for training; the
 plain ``stablemath.softmax(tensor)`` accepts tensors too but records no autograd graph.
 
@@ -31,14 +31,20 @@ Adding an op (e.g. sparsemax) is one entry in ``_ops.py``::
         mean = gs.sum(ctx.dim, keepdim=True) / s.sum(ctx.dim, keepdim=True)
         return (gs - mean).masked_fill(~s, 0), None
 
+    def _sparsemax_vmap(info, in_dims, x, dim):     # optional: batch dim first, dim shifted
+        nd = x.ndim - 1
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        return sparsemax_op.overload(xb, _axis_index(dim, nd, "dim") + 1), 0
+
     sparsemax_op = define("sparsemax", "(Tensor x, int dim) -> Tensor", impl=_sparsemax_kernel,
-                          fake=lambda x, dim: torch.empty_like(x),
-                          setup=_sparsemax_setup, backward=_sparsemax_backward)
+                          fake=lambda x, dim: torch.empty_like(x), setup=_sparsemax_setup,
+                          backward=_sparsemax_backward, vmap=_sparsemax_vmap)
 
 then a public wrapper below (argument conversion, defaults, docstring) that calls
 ``sparsemax_op(x, dim)``. The tests run ``torch.library.opcheck`` over every registered op
-(``_registry.ops()``), so a new op needs its sample inputs in ``OPCHECK_SAMPLES`` there plus a
-gradcheck.
+(``_registry.ops()``), so a new op needs its sample inputs in ``OPCHECK_SAMPLES`` in
+tests/python/test_torch_ops.py, plus a gradcheck. ``torch.func.grad``/``vjp``/``jacrev`` work for
+every op with a backward; ``vmap`` uses the op's rule, or a per-sample loop without one.
 """
 from __future__ import annotations
 

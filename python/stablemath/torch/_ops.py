@@ -10,7 +10,8 @@ import torch
 
 from .. import _core
 from .._api import _ALGORITHMS, _axis_index, _check_broadcast, _reduction_axes
-from ._registry import define
+from ._registry import _REGISTRY as _REG  # vmap rules call the op itself on the batched tensors
+from ._registry import batch_first, define
 
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _ALGORITHM_NAMES = sorted(_ALGORITHMS)
@@ -116,10 +117,23 @@ def _log_softmax_backward(ctx, g):
     return torch.ops.aten._log_softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
 
 
+def _rows_vmap(name):
+    def rule(info, in_dims, x, dim, algorithm, safe, where):
+        nd = x.ndim - (in_dims[0] is not None)
+        d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        wb = batch_first(where, in_dims[4], info.batch_size, nd)
+        if nd == 0:  # a batch of 0-d inputs: rows of length 1
+            out = _REG[name].overload(xb.unsqueeze(1), 1, algorithm, safe, None if wb is None else wb.reshape(-1, 1))
+            return out.squeeze(1), 0
+        return _REG[name].overload(xb, d + 1, algorithm, safe, wb), 0
+    return rule
+
+
 softmax_op = define("softmax", _ROWS_SCHEMA, impl=_rows_kernel(False), fake=_rows_fake,
-                    setup=_rows_setup, backward=_softmax_backward)
+                    setup=_rows_setup, backward=_softmax_backward, vmap=_rows_vmap("softmax"))
 log_softmax_op = define("log_softmax", _ROWS_SCHEMA, impl=_rows_kernel(True), fake=_rows_fake,
-                        setup=_rows_setup, backward=_log_softmax_backward)
+                        setup=_rows_setup, backward=_log_softmax_backward, vmap=_rows_vmap("log_softmax"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -189,8 +203,20 @@ def _lse_backward(ctx, g):
     return gx, None, None, gb, None
 
 
+def _lse_vmap(info, in_dims, x, dim, keepdim, b, where):
+    nd = x.ndim - (in_dims[0] is not None)
+    axes = _reduction_axes(list(dim) if len(dim) else None, nd)
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    bb = batch_first(b, in_dims[3], info.batch_size, nd)
+    wb = batch_first(where, in_dims[4], info.batch_size, nd)
+    if not axes:  # a 0-d input: nothing to reduce but the batch dim, which must stay
+        return _REG["logsumexp"].overload(xb.unsqueeze(1), [1], False, None if bb is None else bb.reshape(-1, 1),
+                                 None if wb is None else wb.reshape(-1, 1)), 0
+    return _REG["logsumexp"].overload(xb, [a + 1 for a in axes], keepdim, bb, wb), 0
+
+
 logsumexp_op = define("logsumexp", "(Tensor x, int[] dim, bool keepdim, Tensor? b, Tensor? where) -> Tensor",
-                      impl=_lse_kernel, fake=_lse_fake, setup=_lse_setup, backward=_lse_backward)
+                      impl=_lse_kernel, fake=_lse_fake, setup=_lse_setup, backward=_lse_backward, vmap=_lse_vmap)
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,9 +314,17 @@ def _bessel_backward(name):
     return backward
 
 
+def _bessel_vmap(name):
+    def rule(info, in_dims, v, x):
+        nd = max(v.ndim - (in_dims[0] is not None), x.ndim - (in_dims[1] is not None))
+        return _REG[name].overload(batch_first(v, in_dims[0], info.batch_size, nd),
+                          batch_first(x, in_dims[1], info.batch_size, nd)), 0
+    return rule
+
+
 def _define_bessel(name):
     return define(name, "(Tensor v, Tensor x) -> Tensor", impl=_bessel_kernel(_BESSEL_CODES[name]),
-                  fake=_bessel_fake, setup=_bessel_setup, backward=_bessel_backward(name))
+                  fake=_bessel_fake, setup=_bessel_setup, backward=_bessel_backward(name), vmap=_bessel_vmap(name))
 
 
 bessel_i_ratio_op = _define_bessel("bessel_i_ratio")

@@ -47,7 +47,7 @@ def _plain(args) -> bool:
 class Op:
     """A registered stablemath op: call it like the kernel (positional arguments, schema order)."""
 
-    def __init__(self, name, schema, impl, fake, setup, backward, cuda):
+    def __init__(self, name, schema, impl, fake, setup, backward, cuda, vmap):
         self.name = name
         self.impl = impl
         self.backward = backward
@@ -55,6 +55,8 @@ class Op:
         self.custom_op.register_fake(fake)
         if backward is not None:
             self.custom_op.register_autograd(backward, setup_context=setup)
+        if vmap is not None:
+            self.custom_op.register_vmap(vmap)
         if cuda is not None and getattr(_core, "cuda_available", False):
             self.custom_op.register_kernel("cuda", cuda)
         self.overload = getattr(getattr(torch.ops, NAMESPACE), name).default
@@ -103,22 +105,38 @@ def _functorch_function(name, overload, setup, backward):
 
 
 def define(name: str, schema: str, *, impl: Callable, fake: Callable, setup: Optional[Callable] = None,
-           backward: Optional[Callable] = None, cuda: Optional[Callable] = None) -> Op:
+           backward: Optional[Callable] = None, vmap: Optional[Callable] = None,
+           cuda: Optional[Callable] = None) -> Op:
     """Registers ``stablemath::<name>``; see the module docstring of :mod:`stablemath.torch`.
 
     impl(*args) -> Tensor         CPU kernel: checks its arguments, returns a fresh tensor
     fake(*args) -> Tensor         same checks, an empty tensor of the result's shape/dtype/strides
     setup(ctx, inputs, output)    saves what backward needs (ctx.save_for_backward, attributes)
     backward(ctx, grad) -> tuple  one gradient (or None) per input, in schema order
+    vmap(info, in_dims, *args)    -> (output, out_dim), see torch.library.register_vmap (without it
+                                  vmap falls back to a per-sample loop, with a performance warning)
     cuda(*args) -> Tensor         CUDA kernel on the caller's current stream (when built)
     """
     if name in _REGISTRY:
         raise ValueError(f"name: op {NAMESPACE}::{name} is already defined")
     if (setup is None) != (backward is None):
         raise ValueError("setup and backward: give both or neither")
-    op = Op(name, schema, impl, fake, setup, backward, cuda)
+    op = Op(name, schema, impl, fake, setup, backward, cuda, vmap)
     _REGISTRY[name] = op
     return op
+
+
+def batch_first(t, bdim, batch_size, logical_ndim, expand=False):
+    """For vmap rules: `t` with its batch dim first and its other dims padded on the left to
+    `logical_ndim`, so that it broadcasts against (batch, *logical shape). An unbatched `t` is left
+    as it is (it broadcasts already), or expanded over the batch with `expand` (the main input)."""
+    if t is None:
+        return None
+    if bdim is None:
+        return t.expand(batch_size, *t.shape) if expand else t
+    t = t.movedim(bdim, 0)
+    pad = logical_ndim - (t.ndim - 1)
+    return t.reshape(t.shape[0], *([1] * pad), *t.shape[1:]) if pad > 0 else t
 
 
 def ops() -> dict[str, Op]:
