@@ -102,21 +102,30 @@ def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):
 
 
 # ------------------------------------------------------------------------------------------
-# cross_entropy: log_softmax op + gather. When the fused C++ softmax_cross_entropy op lands,
-# point _target_nll at it (one line); the reductions below stay.
+# cross_entropy: stablemath's log_softmax op + torch's nll_loss. When the fused C++
+# softmax_cross_entropy op lands, point _class_index_ce at a function with the same signature
+# built on it (one line); argument checks and the probability-target path stay.
 # ------------------------------------------------------------------------------------------
-def _nll_via_log_softmax(logits, target, cdim, smoothing):
-    """Per-element -log p[target] and, with label smoothing, -log p summed over classes
-    (weighted by `smoothing` if it is a tensor of class weights)."""
+def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps):
+    """Cross-entropy with class-index targets (checked, in range or ignore_index)."""
     logp = log_softmax_op(logits, cdim, "auto", False, None)
-    nll = -logp.gather(cdim, target.unsqueeze(cdim)).squeeze(cdim)
-    smooth = None
-    if smoothing is not None:
-        smooth = -(logp if smoothing is True else logp * smoothing).sum(cdim)
-    return nll, smooth
+    loss = F.nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if eps == 0:
+        return loss
+    # label smoothing: (1 - eps) * nll + eps / C * sum_c w_c * (-log p_c), same reduction weights
+    n_classes = logits.shape[cdim]
+    wlogp = logp if weight is None else logp * weight.view([-1 if i == cdim else 1 for i in range(logp.ndim)])
+    valid = target != ignore_index
+    smooth = torch.where(valid, -wlogp.sum(cdim), torch.zeros((), dtype=logp.dtype))
+    if reduction == "sum":
+        smooth = smooth.sum()
+    elif reduction == "mean":
+        denom = valid.sum() if weight is None else (weight[target.masked_fill(~valid, 0)] * valid).sum()
+        smooth = smooth.sum() / denom
+    return (1 - eps) * loss + (eps / n_classes) * smooth
 
 
-_target_nll = _nll_via_log_softmax
+_class_index_ce = _ce_via_log_softmax
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -170,22 +179,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"target: expected shape {expected} for input of shape {tuple(input.shape)}, "
                          f"got {tuple(target.shape)}")
     target = target.long()
-    valid = target != ignore_index
-    safe_target = target.masked_fill(~valid, 0)
-    if not torch.compiler.is_compiling() and bool(((safe_target < 0) | (safe_target >= n_classes)).any()):
-        raise IndexError(f"target: class indices must be in [0, {n_classes}) or ignore_index")
-    smoothing = None if eps == 0 else (True if weight is None else weight.view(wshape))
-    nll, smooth = _target_nll(input, safe_target, cdim, smoothing)
-    w = valid.to(input.dtype) if weight is None else weight[safe_target] * valid
-    loss = w * nll
-    if smooth is not None:
-        loss = (1 - eps) * loss + (eps / n_classes) * smooth
-    loss = torch.where(valid, loss, torch.zeros_like(loss))  # also drops -inf * 0 at ignored entries
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    if not torch.compiler.is_compiling() and target.numel():
+        lo, hi = torch.aminmax(target.masked_fill(target == ignore_index, 0))
+        if int(lo) < 0 or int(hi) >= n_classes:
+            raise IndexError(f"target: class indices must be in [0, {n_classes}) or ignore_index")
+    return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
 
 
 # ------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def _arr(t):
     DLPack capsule), or the tensor itself (DLPack) for bfloat16, which NumPy lacks."""
     if t is None:
         return None
-    t = t.detach()
+    if t.requires_grad:  # inside the eager autograd.Function's forward
+        t = t.detach()
     return t if t.dtype == torch.bfloat16 else t.numpy()
 
 
@@ -37,7 +38,7 @@ def _check_tensor(t, name, floating=True):
 def _check_cpu(*named):
     """Kernels only (fakes run on fake/meta tensors): the compiled core reads CPU memory."""
     for name, t in named:
-        if t is not None and t.device.type != "cpu":
+        if t is not None and not t.is_cpu:
             raise ValueError(f"{name}: tensor is on device {t.device}, but this build of stablemath has no "
                              "CUDA backend; move it to the CPU with .cpu()")
 

@@ -39,7 +39,7 @@ def _plain(args) -> bool:
     if _is_compiling() or _dispatch_modes() or _function_modes():
         return False
     for a in args:
-        if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN or a.device.type != "cpu"):
+        if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN or not a.is_cpu):
             return False
     return True
 
