@@ -275,6 +275,34 @@ def test_half_precision_forward_backward(dtype):
     torch.testing.assert_close(g1.float(), g2, rtol=4e-2, atol=4e-3)
 
 
+def test_zero_d_and_empty_inputs():
+    x = torch.tensor(2.0, dtype=f64, requires_grad=True)
+    for fn, value in ((smt.softmax, 1.0), (smt.log_softmax, 0.0)):
+        y = fn(x)
+        assert y.shape == () and y.item() == value
+        (g,) = torch.autograd.grad(y, x)
+        assert g.item() == 0.0
+    y = smt.logsumexp(x)
+    (g,) = torch.autograd.grad(y, x)
+    assert y.item() == 2.0 and g.item() == 1.0
+    e = torch.empty(3, 0, dtype=f64, requires_grad=True)
+    y = smt.logsumexp(e, 1)
+    assert torch.isneginf(y).all()
+    (g,) = torch.autograd.grad(y.sum(), e)
+    assert g.shape == (3, 0)
+
+
+def test_cross_entropy_half_precision():
+    x = rand(16, 10, dtype=torch.float32, grad=False) * 2
+    t = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(2))
+    for dtype in (torch.float16, torch.bfloat16):
+        y1, g1 = _grads(lambda z: smt.cross_entropy(z, t), x.to(dtype), torch.tensor(1.0, dtype=dtype))
+        y2, g2 = _grads(lambda z: F.cross_entropy(z, t), x, torch.tensor(1.0))
+        assert y1.dtype == dtype and g1.dtype == dtype
+        torch.testing.assert_close(y1.float(), y2, rtol=2e-2, atol=2e-2)
+        torch.testing.assert_close(g1.float(), g2, rtol=5e-2, atol=2e-3)
+
+
 def test_non_contiguous_inputs():
     base = rand(7, 9, grad=False)
     for fn in (smt.softmax, smt.log_softmax):
