@@ -179,11 +179,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"target: expected shape {expected} for input of shape {tuple(input.shape)}, "
                          f"got {tuple(target.shape)}")
     target = target.long()
-    if not torch.compiler.is_compiling() and target.numel():
-        lo, hi = torch.aminmax(target.masked_fill(target == ignore_index, 0))
-        if int(lo) < 0 or int(hi) >= n_classes:
-            raise IndexError(f"target: class indices must be in [0, {n_classes}) or ignore_index")
-    return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
+    if torch.compiler.is_compiling():
+        return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
+    try:  # nll_loss checks the range (no extra pass here); the message names the argument
+        return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
+    except IndexError as e:
+        raise IndexError(f"target: class indices must be in [0, {n_classes}) or ignore_index ({e})") from None
 
 
 # ------------------------------------------------------------------------------------------
