@@ -256,6 +256,10 @@ def test_logsumexp_weights_grad_matches_formula():
     torch.testing.assert_close(xx.grad, xr.grad, rtol=1e-12, atol=1e-14)
     keep = b != 0
     torch.testing.assert_close(bb.grad[keep], br.grad[keep], rtol=1e-12, atol=1e-14)
+    xx = x.clone().requires_grad_()
+    y = smt.logsumexp(xx, 1, b=torch.zeros(5, dtype=f64))                    # all weights 0: -inf
+    y.sum().backward()
+    assert torch.isneginf(y).all() and (xx.grad == 0).all()
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])

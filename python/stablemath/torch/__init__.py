@@ -93,7 +93,7 @@ def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):
     ``dim=()`` reduces every dim, as in ``torch.sum``. ``b``: weights broadcastable to ``x`` (a weight of 0 drops the element; the gradient with
     respect to ``b`` is ``exp(x - lse)``); ``where``: boolean mask. Backward: ``g * b * exp(x - lse)``;
     rows whose result is ``-inf`` (all ``-inf``, fully masked, all weights 0) give a zero gradient,
-    not NaN as ``torch.logsumexp`` and ``jax.nn.logsumexp`` do.
+    not NaN as ``torch.logsumexp`` does.
     """
     dims = [] if dim is None else list(dim) if isinstance(dim, (tuple, list)) else [dim]
     if b is not None and not isinstance(b, torch.Tensor):
