@@ -102,7 +102,7 @@ def _rows_setup(ctx, inputs, output):
 def _softmax_backward(ctx, g):
     # y * (g - sum(g * y)); masked entries and safe all-zero rows have y = 0, hence zero gradient.
     y, _ = ctx.saved_tensors
-    return torch.ops.aten._softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
+    return torch._softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
 
 
 def _log_softmax_backward(ctx, g):
@@ -115,7 +115,7 @@ def _log_softmax_backward(ctx, g):
         drop = dead if drop is None else drop | dead
     if drop is not None:
         g = g.masked_fill(drop, 0)
-    return torch.ops.aten._log_softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
+    return torch._log_softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
 
 
 def _rows_vmap(name):
