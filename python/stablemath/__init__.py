@@ -1,8 +1,9 @@
 """stablemath: numerically stable log-sum-exp and softmax family with fast CPU kernels.
 
 Functions take NumPy arrays, PyTorch CPU tensors, any object with ``__dlpack__`` on the CPU, or
-Python scalars/lists, and return the caller's array type. For autograd use ``stablemath.torch``
-(later release).
+Python scalars/lists, and return the caller's array type (tensors without autograd). For
+autograd, ``torch.compile`` and ``torch.func`` use ``stablemath.torch`` (importing ``stablemath``
+does not import torch).
 """
 from . import _core
 from ._api import log_softmax, logsumexp, softmax

@@ -1,0 +1,241 @@
+"""PyTorch ops with autograd, ``torch.compile`` and ``torch.func`` support.
+
+Every function here is a ``torch.library`` custom op in the ``stablemath`` namespace
+(``torch.ops.stablemath.softmax`` ...) with a CPU kernel (the compiled core, reading and writing
+tensors zero-copy), a fake implementation (so ``torch.compile(fullgraph=True)`` traces it without a
+graph break), a backward formula (``register_autograd``) and a vmap rule (``register_vmap``). In eager mode plain CPU tensors take a
+shorter route to the same kernel and formulas (see ``_registry.py``). Use these for training; the
+plain ``stablemath.softmax(tensor)`` accepts tensors too but records no autograd graph.
+
+Arguments follow PyTorch's names (``dim``, ``keepdim``) plus stablemath's options (``algorithm``,
+``where``, ``safe``, ``b``). float16/bfloat16 are accumulated in float32. Non-contiguous tensors
+are read through their strides (no copy). CUDA tensors raise a clear ``ValueError`` until the CUDA
+backend lands; its kernels will then be registered for the ``cuda`` device (``define(cuda=...)``).
+
+Adding an op (e.g. sparsemax) is one entry in ``_ops.py``::
+
+    def _sparsemax_kernel(x, dim):                 # CPU: checks, allocates, calls _core
+        d = _axis_index(dim, x.ndim, "dim")
+        out = torch.empty_like(x)
+        _core.sparsemax(_arr(x), d, _arr(out))
+        return out
+
+    def _sparsemax_setup(ctx, inputs, output):      # what backward needs
+        ctx.dim = inputs[1] % inputs[0].ndim
+        ctx.save_for_backward(output)
+
+    def _sparsemax_backward(ctx, g):                # one gradient (or None) per input
+        y, = ctx.saved_tensors
+        s = y > 0                                   # support-mean JVP
+        gs = g.masked_fill(~s, 0)
+        mean = gs.sum(ctx.dim, keepdim=True) / s.sum(ctx.dim, keepdim=True)
+        return (gs - mean).masked_fill(~s, 0), None
+
+    def _sparsemax_vmap(info, in_dims, x, dim):     # optional: batch dim first, dim shifted
+        nd = x.ndim - 1
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        return sparsemax_op.overload(xb, _axis_index(dim, nd, "dim") + 1), 0
+
+    sparsemax_op = define("sparsemax", "(Tensor x, int dim) -> Tensor", impl=_sparsemax_kernel,
+                          fake=lambda x, dim: torch.empty_like(x), setup=_sparsemax_setup,
+                          backward=_sparsemax_backward, vmap=_sparsemax_vmap)
+
+then a public wrapper below (argument conversion, defaults, docstring) that calls
+``sparsemax_op(x, dim)``. The tests run ``torch.library.opcheck`` over every registered op
+(``_registry.ops()``), so a new op needs its sample inputs in ``OPCHECK_SAMPLES`` in
+tests/python/test_torch_ops.py, plus a gradcheck. ``torch.func.grad``/``vjp``/``jacrev`` work for
+every op with a backward; ``vmap`` uses the op's rule, or a per-sample loop without one.
+"""
+from __future__ import annotations
+
+import numbers
+
+import torch
+import torch.nn.functional as F
+
+from ._ops import (bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
+                   log_bessel_ke_op, log_softmax_op, logsumexp_op, softmax_op, v_grad_error)
+from ._registry import define, ops
+
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "log_bessel_i", "log_bessel_k",
+           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
+
+
+def _mask(where, x, name="where"):
+    if where is None or isinstance(where, torch.Tensor):
+        return where
+    return torch.as_tensor(where, device=x.device if isinstance(x, torch.Tensor) else None)
+
+
+def softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
+    """Softmax along ``dim``, differentiable: ``torch.softmax`` with stablemath's kernels.
+
+    ``algorithm``, ``where`` (boolean mask broadcastable to ``x``; False entries give 0) and
+    ``safe`` (rows with no finite mass give 0 instead of NaN) are as in :func:`stablemath.softmax`.
+    Backward: ``y * (g - sum(g * y))``; masked entries and safe empty rows get zero gradient.
+    """
+    return softmax_op(x, dim, algorithm, safe, _mask(where, x))
+
+
+def log_softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
+    """Log-softmax along ``dim``, differentiable (see :func:`stablemath.log_softmax`).
+
+    Backward: ``g - softmax(x) * sum(g)``. Masked entries (-inf outputs) and, with ``safe``, rows
+    with no finite mass get zero gradient and pass none on; unmasked ``-inf`` inputs get ``g`` as in
+    PyTorch.
+    """
+    return log_softmax_op(x, dim, algorithm, safe, _mask(where, x))
+
+
+def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):
+    """``log(sum(b * exp(x)))`` over ``dim`` (int, tuple, or None for every dim), differentiable.
+
+    ``dim=()`` reduces every dim, as in ``torch.sum``. ``b``: weights broadcastable to ``x`` (a weight of 0 drops the element; the gradient with
+    respect to ``b`` is ``exp(x - lse)``); ``where``: boolean mask. Backward: ``g * b * exp(x - lse)``;
+    rows whose result is ``-inf`` (all ``-inf``, fully masked, all weights 0) give a zero gradient,
+    not NaN as ``torch.logsumexp`` does.
+    """
+    dims = [] if dim is None else list(dim) if isinstance(dim, (tuple, list)) else [dim]
+    if b is not None and not isinstance(b, torch.Tensor):
+        b = torch.as_tensor(b, dtype=x.dtype if isinstance(x, torch.Tensor) else None)
+    return logsumexp_op(x, dims, keepdim, b, _mask(where, x))
+
+
+# ------------------------------------------------------------------------------------------
+# cross_entropy: stablemath's log_softmax op + torch's nll_loss. When the fused C++
+# softmax_cross_entropy op lands, point _class_index_ce at a function with the same signature
+# built on it (one line); argument checks and the probability-target path stay.
+# ------------------------------------------------------------------------------------------
+def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps):
+    """Cross-entropy with class-index targets (checked, in range or ignore_index)."""
+    logp = log_softmax_op(logits, cdim, "auto", False, None)
+    loss = F.nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if eps == 0:
+        return loss
+    # label smoothing: (1 - eps) * nll + eps / C * sum_c w_c * (-log p_c), same reduction weights
+    n_classes = logits.shape[cdim]
+    wlogp = logp if weight is None else logp * weight.view([-1 if i == cdim else 1 for i in range(logp.ndim)])
+    valid = target != ignore_index
+    smooth = torch.where(valid, -wlogp.sum(cdim), torch.zeros((), dtype=logp.dtype))
+    if reduction == "sum":
+        smooth = smooth.sum()
+    elif reduction == "mean":
+        denom = valid.sum() if weight is None else (weight[target.masked_fill(~valid, 0)] * valid).sum()
+        smooth = smooth.sum() / denom
+    return (1 - eps) * loss + (eps / n_classes) * smooth
+
+
+_class_index_ce = _ce_via_log_softmax
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits ``input`` against ``target``: ``torch.nn.functional.cross_entropy``'s
+    signature and results, on stablemath's log_softmax (classes along dim 1, or dim 0 for 1-d input).
+
+    ``target``: class indices (int64, shape of ``input`` without the class dim; ``ignore_index``
+    entries are left out) or class probabilities (same shape as ``input``). ``weight``: per-class
+    weights; ``reduction``: ``"mean"`` (weighted mean over non-ignored targets), ``"sum"``,
+    ``"none"``; ``label_smoothing`` in [0, 1].
+    """
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input: expected a torch.Tensor, got {type(input).__name__}")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target: expected a torch.Tensor, got {type(target).__name__}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+    if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing: expected a number in [0, 1], got {label_smoothing!r}")
+    if input.ndim == 0:
+        raise ValueError("input: expected at least 1 dimension (the classes)")
+    cdim = 1 if input.ndim >= 2 else 0
+    n_classes = input.shape[cdim]
+    wshape = [1] * input.ndim
+    wshape[cdim] = n_classes
+    if weight is not None:
+        if not isinstance(weight, torch.Tensor) or weight.shape != (n_classes,):
+            raise ValueError(f"weight: expected a tensor of shape ({n_classes},)")
+        weight = weight.to(input.dtype)
+    eps = float(label_smoothing)
+
+    if target.dtype.is_floating_point:  # class probabilities
+        if target.shape != input.shape:
+            raise ValueError(f"target: probabilities must have the input's shape {tuple(input.shape)}, "
+                             f"got {tuple(target.shape)}")
+        logp = log_softmax_op(input, cdim, "auto", False, None)
+        t = target.to(input.dtype)
+        if eps > 0:
+            t = t * (1 - eps) + eps / n_classes
+        if weight is not None:
+            t = t * weight.view(wshape)
+        loss = -(t * logp).sum(cdim)
+        if reduction == "none":
+            return loss
+        return loss.sum() if reduction == "sum" else loss.sum() / max(loss.numel(), 1)
+
+    if target.dtype in (torch.bool,) or target.dtype.is_complex:
+        raise TypeError(f"target: expected class indices (int64) or probabilities, got dtype {target.dtype}")
+    expected = tuple(input.shape[:cdim]) + tuple(input.shape[cdim + 1:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"target: expected shape {expected} for input of shape {tuple(input.shape)}, "
+                         f"got {tuple(target.shape)}")
+    target = target.long()
+    if torch.compiler.is_compiling():
+        return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
+    try:  # nll_loss checks the range (no extra pass here); the message names the argument
+        return _class_index_ce(input, target, cdim, weight, ignore_index, reduction, eps)
+    except IndexError as e:
+        raise IndexError(f"target: class indices must be in [0, {n_classes}) or ignore_index ({e})") from None
+
+
+# ------------------------------------------------------------------------------------------
+# Log-Bessel family: differentiable in x (via the ratio algorithms), not in the order v.
+# ------------------------------------------------------------------------------------------
+def _bessel_args(name, v, x):
+    if not isinstance(x, torch.Tensor) and not isinstance(v, torch.Tensor):
+        raise TypeError("x: expected a torch.Tensor (or v a tensor); for NumPy arrays use stablemath."
+                        f"{name}")
+    ref = x if isinstance(x, torch.Tensor) else v
+    like = ref.dtype if ref.dtype.is_floating_point else torch.float64
+    if not isinstance(v, torch.Tensor):
+        v = torch.as_tensor(v, dtype=like, device=ref.device)
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(x, dtype=like, device=ref.device)
+    if v.requires_grad and torch.is_grad_enabled():
+        raise v_grad_error(name)
+    return v, x
+
+
+def log_bessel_i(v, x):
+    """log I_v(x) (see :func:`stablemath.log_bessel_i`), differentiable in x:
+    d/dx log I_v(x) = I_{v+1}(x)/I_v(x) + v/x (bessel_i_ratio). At x = 0 the derivative is 0 for
+    v = 0 and +inf for v > 0. The order v takes no gradient (NotImplementedError if it requires grad).
+
+    Result dtype: torch promotion of v and x (a Python number takes x's dtype), except float16 and
+    bfloat16 give float32 and integer-only arguments float64.
+    """
+    return log_bessel_i_op(*_bessel_args("log_bessel_i", v, x))
+
+
+def log_bessel_k(v, x):
+    """log K_v(x), differentiable in x: d/dx log K_v(x) = v/x - K_{v+1}(x)/K_v(x) (-inf at x = 0)."""
+    return log_bessel_k_op(*_bessel_args("log_bessel_k", v, x))
+
+
+def log_bessel_ie(v, x):
+    """log I_v(x) - x, differentiable in x: I_{v+1}/I_v + v/x - 1."""
+    return log_bessel_ie_op(*_bessel_args("log_bessel_ie", v, x))
+
+
+def log_bessel_ke(v, x):
+    """log K_v(x) + x, differentiable in x: v/x - K_{v+1}/K_v + 1."""
+    return log_bessel_ke_op(*_bessel_args("log_bessel_ke", v, x))
+
+
+def bessel_i_ratio(v, x):
+    """I_{v+1}(x)/I_v(x), differentiable in x: r' = 1 - (2v+1) r/x - r^2 (1/(2(v+1)) at x = 0)."""
+    return bessel_i_ratio_op(*_bessel_args("bessel_i_ratio", v, x))
+
+
+def bessel_k_ratio(v, x):
+    """K_{v+1}(x)/K_v(x), differentiable in x: q' = q^2 - (2v+1) q/x - 1."""
+    return bessel_k_ratio_op(*_bessel_args("bessel_k_ratio", v, x))

@@ -1,0 +1,336 @@
+"""The op entries: kernel (compiled core on tensors, zero-copy), shape rule, backward formula.
+
+Kernels receive positional arguments in schema order with dims not yet normalised (so that
+``torch.ops.stablemath.*`` called directly is checked too); every check lives in a ``_check_*``
+helper shared by the kernel and its fake.
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import _core
+from .._api import _ALGORITHMS, _axis_index, _check_broadcast, _reduction_axes
+from ._registry import _REGISTRY as _REG  # vmap rules call the op itself on the batched tensors
+from ._registry import batch_first, define
+
+_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_ALGORITHM_NAMES = sorted(_ALGORITHMS)
+
+
+def _arr(t):
+    """What the core gets for a tensor: its zero-copy NumPy view (nanobind imports it faster than a
+    DLPack capsule), or the tensor itself (DLPack) for bfloat16, which NumPy lacks."""
+    if t is None:
+        return None
+    if t.requires_grad:  # inside the eager autograd.Function's forward
+        t = t.detach()
+    return t if t.dtype == torch.bfloat16 else t.numpy()
+
+
+def _check_tensor(t, name, floating=True):
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+    if floating and t.dtype not in _FLOATS:
+        raise TypeError(f"{name}: dtype {t.dtype} is not supported; pass a floating tensor "
+                        "(float16, bfloat16, float32 or float64)")
+
+
+def _check_cpu(*named):
+    """Kernels only (fakes run on fake/meta tensors): the compiled core reads CPU memory."""
+    for name, t in named:
+        if t is not None and not t.is_cpu:
+            raise ValueError(f"{name}: tensor is on device {t.device}, but this build of stablemath has no "
+                             "CUDA backend; move it to the CPU with .cpu()")
+
+
+def _check_mask(where, x, name="where"):
+    if where is None:
+        return
+    _check_tensor(where, name, floating=False)
+    if where.dtype != torch.bool:
+        raise TypeError(f"{name}: expected a boolean mask, got dtype {where.dtype}")
+    _check_broadcast(where.shape, x.shape, name)
+
+
+def _acc_dtype(x):
+    return torch.float64 if x.dtype == torch.float64 else torch.float32
+
+
+# ------------------------------------------------------------------------------------------
+# softmax / log_softmax: (Tensor x, int dim, str algorithm, bool safe, Tensor? where) -> Tensor
+# ------------------------------------------------------------------------------------------
+_ROWS_SCHEMA = "(Tensor x, int dim, str algorithm, bool safe, Tensor? where) -> Tensor"
+
+
+def _check_rows(x, dim, algorithm, safe, where) -> int:
+    _check_tensor(x, "x")
+    if x.ndim == 0:
+        _axis_index(dim, 1, "dim")  # 0-d input: dim -1 or 0, as in torch
+        d = 0
+    else:
+        d = _axis_index(dim, x.ndim, "dim")
+    if algorithm not in _ALGORITHMS:
+        raise ValueError(f"algorithm: expected one of {_ALGORITHM_NAMES}, got {algorithm!r}")
+    if not isinstance(safe, bool):
+        raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
+    _check_mask(where, x)
+    return d
+
+
+def _rows_kernel(log: bool):
+    def kernel(x, dim, algorithm, safe, where):
+        d = _check_rows(x, dim, algorithm, safe, where)
+        _check_cpu(("x", x), ("where", where))
+        out = torch.empty_like(x)
+        _core.softmax(_arr(x), d, _arr(where), _arr(out), _ALGORITHMS[algorithm], log, safe)
+        return out
+    return kernel
+
+
+def _rows_fake(x, dim, algorithm, safe, where):
+    _check_rows(x, dim, algorithm, safe, where)
+    return torch.empty_like(x)
+
+
+def _rows_setup(ctx, inputs, output):
+    x, dim, _, safe, where = inputs
+    ctx.dim = 0 if x.ndim == 0 else dim % x.ndim
+    ctx.safe = safe
+    ctx.save_for_backward(output, where)
+
+
+def _softmax_backward(ctx, g):
+    # y * (g - sum(g * y)); masked entries and safe all-zero rows have y = 0, hence zero gradient.
+    y, _ = ctx.saved_tensors
+    return torch._softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
+
+
+def _log_softmax_backward(ctx, g):
+    # g - softmax * sum(g). Masked entries and safe rows without finite mass are constant -inf
+    # outputs: their upstream gradient is dropped first, so they get (and pass on) nothing.
+    y, where = ctx.saved_tensors
+    drop = None if where is None else ~where
+    if ctx.safe:
+        dead = torch.isneginf(y).all(dim=ctx.dim, keepdim=True) if y.ndim else torch.isneginf(y)
+        drop = dead if drop is None else drop | dead
+    if drop is not None:
+        g = g.masked_fill(drop, 0)
+    return torch._log_softmax_backward_data(g, y, ctx.dim, y.dtype), None, None, None, None
+
+
+def _rows_vmap(name):
+    def rule(info, in_dims, x, dim, algorithm, safe, where):
+        nd = x.ndim - (in_dims[0] is not None)
+        d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        wb = batch_first(where, in_dims[4], info.batch_size, nd)
+        if nd == 0:  # a batch of 0-d inputs: rows of length 1
+            out = _REG[name].overload(xb.unsqueeze(1), 1, algorithm, safe, None if wb is None else wb.reshape(-1, 1))
+            return out.squeeze(1), 0
+        return _REG[name].overload(xb, d + 1, algorithm, safe, wb), 0
+    return rule
+
+
+softmax_op = define("softmax", _ROWS_SCHEMA, impl=_rows_kernel(False), fake=_rows_fake,
+                    setup=_rows_setup, backward=_softmax_backward, vmap=_rows_vmap("softmax"))
+log_softmax_op = define("log_softmax", _ROWS_SCHEMA, impl=_rows_kernel(True), fake=_rows_fake,
+                        setup=_rows_setup, backward=_log_softmax_backward, vmap=_rows_vmap("log_softmax"))
+
+
+# ------------------------------------------------------------------------------------------
+# logsumexp: (Tensor x, int[] dim, bool keepdim, Tensor? b, Tensor? where) -> Tensor
+# dim = [] reduces every axis.
+# ------------------------------------------------------------------------------------------
+def _check_lse(x, dim, keepdim, b, where):
+    _check_tensor(x, "x")
+    axes = _reduction_axes(list(dim) if len(dim) else None, x.ndim)
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"keepdim: expected a bool, got {type(keepdim).__name__}")
+    if b is not None:
+        _check_tensor(b, "b", floating=False)
+        if b.dtype == torch.bool or b.dtype.is_complex:
+            raise TypeError(f"b: expected real weights, got dtype {b.dtype}")
+        _check_broadcast(b.shape, x.shape, "b")
+    _check_mask(where, x)
+    shape = [1 if i in axes else s for i, s in enumerate(x.shape) if keepdim or i not in axes]
+    return axes, shape
+
+
+def _lse_kernel(x, dim, keepdim, b, where):
+    axes, shape = _check_lse(x, dim, keepdim, b, where)
+    _check_cpu(("x", x), ("b", b), ("where", where))
+    mask = 0
+    for a in axes:
+        mask |= 1 << a
+    out = x.new_empty(shape)
+    bw = None if b is None else b.to(_acc_dtype(x))
+    _core.logsumexp(_arr(x), mask, _arr(bw), _arr(where), _arr(out), None)
+    return out
+
+
+def _lse_fake(x, dim, keepdim, b, where):
+    _, shape = _check_lse(x, dim, keepdim, b, where)
+    return x.new_empty(shape)
+
+
+def _lse_setup(ctx, inputs, output):
+    x, dim, keepdim, b, where = inputs
+    ctx.axes = sorted(_reduction_axes(list(dim) if len(dim) else None, x.ndim))
+    ctx.keepdim = keepdim
+    ctx.save_for_backward(x, output, b, where)
+
+
+def _lse_backward(ctx, g):
+    # d/dx_i = b_i exp(x_i - lse), d/db_i = exp(x_i - lse), computed in the accumulation dtype.
+    # Rows with lse = -inf (all -inf, all masked, all weights 0) get zero, not exp(-inf + inf) = NaN;
+    # masked entries and entries with b = 0 take no part, so they get zero too.
+    x, out, b, where = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    if not ctx.keepdim:
+        for a in ctx.axes:
+            out, g = out.unsqueeze(a), g.unsqueeze(a)
+    out = out.to(acc)
+    p = torch.exp(x.to(acc) - out).masked_fill(torch.isneginf(out), 0)
+    if where is not None:
+        p = p.masked_fill(~where, 0)
+    g = g.to(acc)
+    gb = None
+    if b is not None:
+        bw = b.to(acc)
+        if ctx.needs_input_grad[3]:
+            gb = (g * p).sum_to_size(b.shape).to(b.dtype)
+        p = (p * bw).masked_fill(bw == 0, 0)
+    gx = (g * p).to(x.dtype) if ctx.needs_input_grad[0] else None
+    return gx, None, None, gb, None
+
+
+def _lse_vmap(info, in_dims, x, dim, keepdim, b, where):
+    nd = x.ndim - (in_dims[0] is not None)
+    axes = _reduction_axes(list(dim) if len(dim) else None, nd)
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    bb = batch_first(b, in_dims[3], info.batch_size, nd)
+    wb = batch_first(where, in_dims[4], info.batch_size, nd)
+    if not axes:  # a 0-d input: nothing to reduce but the batch dim, which must stay
+        return _REG["logsumexp"].overload(xb.unsqueeze(1), [1], False, None if bb is None else bb.reshape(-1, 1),
+                                 None if wb is None else wb.reshape(-1, 1)), 0
+    return _REG["logsumexp"].overload(xb, [a + 1 for a in axes], keepdim, bb, wb), 0
+
+
+logsumexp_op = define("logsumexp", "(Tensor x, int[] dim, bool keepdim, Tensor? b, Tensor? where) -> Tensor",
+                      impl=_lse_kernel, fake=_lse_fake, setup=_lse_setup, backward=_lse_backward, vmap=_lse_vmap)
+
+
+# ------------------------------------------------------------------------------------------
+# Log-Bessel family: (Tensor v, Tensor x) -> Tensor, element-wise with broadcasting.
+# Gradients with respect to x only (via the ratio algorithms); v must not require grad.
+# ------------------------------------------------------------------------------------------
+_BESSEL_CODES = {"log_bessel_i": 0, "log_bessel_k": 1, "log_bessel_ie": 2, "log_bessel_ke": 3,
+                 "bessel_i_ratio": 4, "bessel_k_ratio": 5}  # shared with python/src/bind_special.cpp
+
+
+def _bessel_result(v, x):
+    """Shape and dtype: torch promotion, except that float16/bfloat16 are computed and returned in
+    float32 (log I_v leaves their range) and integer-only arguments give float64."""
+    _check_tensor(v, "v", floating=False)
+    _check_tensor(x, "x", floating=False)
+    for name, t in (("v", v), ("x", x)):
+        if t.dtype == torch.bool or t.dtype.is_complex:
+            raise TypeError(f"{name}: dtype {t.dtype} is not supported; pass a real tensor")
+    try:
+        shape = torch.broadcast_shapes(v.shape, x.shape)
+    except RuntimeError:
+        raise ValueError(f"v and x: shapes do not broadcast (v {tuple(v.shape)}, x {tuple(x.shape)})") from None
+    dt = torch.result_type(v, x)
+    dtype = torch.float64 if dt == torch.float64 or not dt.is_floating_point else torch.float32
+    return shape, dtype
+
+
+def _bessel_kernel(code):
+    def kernel(v, x):
+        shape, dtype = _bessel_result(v, x)
+        _check_cpu(("v", v), ("x", x))
+        out = torch.empty(shape, dtype=dtype)
+        _core.bessel(code, _arr(v.to(dtype)), _arr(x.to(dtype)), _arr(out))
+        return out
+    return kernel
+
+
+def _bessel_fake(v, x):
+    shape, dtype = _bessel_result(v, x)
+    return x.new_empty(shape, dtype=dtype)
+
+
+def _bessel_setup(ctx, inputs, output):
+    ctx.save_for_backward(*inputs, output)
+
+
+def v_grad_error(name):
+    return NotImplementedError(
+        f"v: {name} is differentiable with respect to x only; the derivative with respect to the order v "
+        "is not implemented. Pass v as a number or a tensor that does not require grad (v.detach()).")
+
+
+def _v_over_x(v, x):
+    return torch.where(v == 0, torch.zeros_like(x), v / x)  # v = 0: the term is 0 (also at x = 0)
+
+
+def _dlog_i(v, x, out):  # d/dx log I_v = I_{v+1}/I_v + v/x
+    return bessel_i_ratio_op(v, x) + _v_over_x(v, x)
+
+
+def _dlog_k(v, x, out):  # d/dx log K_v = v/x - K_{v+1}/K_v; -inf at x = 0 (inf - inf there)
+    return torch.where(x == 0, -torch.inf, _v_over_x(v, x) - bessel_k_ratio_op(v, x))
+
+
+def _dratio_i(v, x, r):  # r = I_{v+1}/I_v: r' = 1 - (2v+1) r / x - r^2, and 1/(2(v+1)) at x = 0
+    return torch.where(x == 0, 0.5 / (v + 1), 1 - (2 * v + 1) * r / x - r * r)
+
+
+def _dratio_k(v, x, q):  # q = K_{v+1}/K_v: q' = q^2 - (2v+1) q / x - 1; -inf at x = 0
+    return torch.where(x == 0, -torch.inf, q * q - (2 * v + 1) * q / x - 1)
+
+
+_BESSEL_DX = {
+    "log_bessel_i": _dlog_i,
+    "log_bessel_k": _dlog_k,
+    "log_bessel_ie": lambda v, x, out: _dlog_i(v, x, out) - 1,
+    "log_bessel_ke": lambda v, x, out: _dlog_k(v, x, out) + 1,
+    "bessel_i_ratio": _dratio_i,
+    "bessel_k_ratio": _dratio_k,
+}
+
+
+def _bessel_backward(name):
+    dx = _BESSEL_DX[name]
+
+    def backward(ctx, g):
+        if ctx.needs_input_grad[0]:
+            raise v_grad_error(name)
+        v, x, out = ctx.saved_tensors
+        gx = None
+        if ctx.needs_input_grad[1]:
+            vv, xx = v.to(out.dtype), x.to(out.dtype)
+            gx = (g * dx(vv, xx, out)).sum_to_size(x.shape).to(x.dtype)
+        return None, gx
+    return backward
+
+
+def _bessel_vmap(name):
+    def rule(info, in_dims, v, x):
+        nd = max(v.ndim - (in_dims[0] is not None), x.ndim - (in_dims[1] is not None))
+        return _REG[name].overload(batch_first(v, in_dims[0], info.batch_size, nd),
+                          batch_first(x, in_dims[1], info.batch_size, nd)), 0
+    return rule
+
+
+def _define_bessel(name):
+    return define(name, "(Tensor v, Tensor x) -> Tensor", impl=_bessel_kernel(_BESSEL_CODES[name]),
+                  fake=_bessel_fake, setup=_bessel_setup, backward=_bessel_backward(name), vmap=_bessel_vmap(name))
+
+
+bessel_i_ratio_op = _define_bessel("bessel_i_ratio")
+bessel_k_ratio_op = _define_bessel("bessel_k_ratio")
+log_bessel_i_op = _define_bessel("log_bessel_i")
+log_bessel_k_op = _define_bessel("log_bessel_k")
+log_bessel_ie_op = _define_bessel("log_bessel_ie")
+log_bessel_ke_op = _define_bessel("log_bessel_ke")
