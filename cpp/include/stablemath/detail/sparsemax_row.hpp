@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <limits>
 #include "../config.hpp"
+#include "row_kernels.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
 
@@ -65,37 +66,50 @@ template <> struct SupportSum<double> {
 
 template <class T> SM_HOST_DEVICE inline void sm_swap(T& a, T& b) { T t = a; a = b; b = t; }
 
-// Step 1: writes the candidates d = x - m > b into v, returns their count; *bound gets the final b.
+// Step 1: writes the candidates d = x - m > b into v (v[0, k), k returned); *bound gets the final b.
+// b is raised once per block of B elements, so the per-element work is a branch-free compare,
+// store and add (no division in a serial dependency chain). The maximum adds 0 to the sum; it is
+// counted by the initial bound until an element with d == 0 is kept.
 template <class T>
 SM_HOST_DEVICE inline std::size_t sparsemax_candidates(const T* x, std::size_t n, T m, T* v, T* bound) {
-    constexpr std::size_t B = 128 / sizeof(T);
-    double s = 0;           // sum of the kept d other than the (first) maximum
-    double cnt = 1;         // kept count, the maximum included from the start
-    T b = T(-1);            // lower bound of tau'
-    bool seen_max = false;  // the maximum is counted once, by the initial bound
-    std::size_t k = 0;
-    auto visit = [&](T xv) {
-        const T d = xv - m;
-        if (!(d > b)) return;
-        v[k++] = d;
-        if (d == T(0) && !seen_max) { seen_max = true; return; }
-        s += d;
-        cnt += 1;
-        const T nb = static_cast<T>((s - 1) / cnt);
-        b = nb > b ? nb : b;
-    };
-    std::size_t i = 0;
-    for (; i + B <= n; i += B) {
-        T acc[B];
-        for (std::size_t j = 0; j < B; ++j) acc[j] = x[i + j];
-        for (std::size_t w = B / 2; w > 0; w /= 2)
-            for (std::size_t j = 0; j < w; ++j) acc[j] = acc[j + w] > acc[j] ? acc[j + w] : acc[j];
-        if (!(acc[0] - m > b)) continue;
-        for (std::size_t j = 0; j < B; ++j) visit(x[i + j]);
+    constexpr std::size_t C = 4 * lanes<T>::value;  // chunk: one vectorised max, then a scalar visit
+    double s = 0;           // sum of the kept d
+    std::size_t k = 0;      // kept count
+    bool top_kept = false;  // an element equal to the maximum is among the kept
+    T b = T(-1);            // lower bound of tau' (from {max} alone)
+    for (std::size_t i = 0; i < n; i += C) {
+        const std::size_t len = n - i < C ? n - i : C;
+        if (!(row_max(x + i, len) - m > b)) continue;  // rounding is monotone: no d in the chunk exceeds b
+        const std::size_t k0 = k;
+        for (std::size_t j = 0; j < len; ++j) {
+            const T d = x[i + j] - m;
+            v[k] = d;  // k <= i + j < n: always inside the buffer
+            k += d > b ? 1 : 0;
+        }
+        double s4[4] = {0, 0, 0, 0};
+        std::size_t q = k0;
+        for (; q + 4 <= k; q += 4)
+            for (int r = 0; r < 4; ++r) s4[r] += v[q + r];
+        for (; q < k; ++q) {
+            s4[0] += v[q];
+            top_kept |= v[q] == T(0);
+        }
+        for (q = k0; q + 4 <= k; q += 4)
+            for (int r = 0; r < 4; ++r) top_kept |= v[q + r] == T(0);
+        s += (s4[0] + s4[1]) + (s4[2] + s4[3]);
+        if (k) {
+            const T nb = static_cast<T>((s - 1) / static_cast<double>(k + (top_kept ? 0 : 1)));
+            b = nb > b ? nb : b;
+        }
     }
-    for (; i < n; ++i) visit(x[i]);
+    // Drop what the final bound excludes (kept early under a lower b): it is outside the support.
+    std::size_t w = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+        v[w] = v[j];
+        w += v[j] > b ? 1 : 0;
+    }
     *bound = b;
-    return k;
+    return w;
 }
 
 // Step 3: Michelot iterations from tau (ideally a lower bound) until the support stops changing.
