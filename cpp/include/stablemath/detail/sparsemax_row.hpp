@@ -66,6 +66,25 @@ template <> struct SupportSum<double> {
 
 template <class T> SM_HOST_DEVICE inline void sm_swap(T& a, T& b) { T t = a; a = b; b = t; }
 
+// Branch-free Lomuto partition of v[lo, hi): the elements with pred come first (in [lo, g), g
+// returned) and *sum gets their sum. Without branches the data-dependent outcome of the compare
+// costs no mispredictions (half of them on a random split).
+template <class T, class Pred>
+SM_HOST_DEVICE inline std::size_t sm_partition(T* v, std::size_t lo, std::size_t hi, Pred pred, double* sum) {
+    std::size_t g = lo;
+    double s = 0;
+    for (std::size_t i = lo; i < hi; ++i) {
+        const T e = v[i];
+        const bool c = pred(e);
+        v[i] = v[g];
+        v[g] = e;
+        s += c ? static_cast<double>(e) : 0.0;
+        g += c ? 1 : 0;
+    }
+    *sum = s;
+    return g;
+}
+
 // Step 1: writes the candidates d = x - m > b into v (v[0, k), k returned); *bound gets the final b.
 // b is raised once per block of B elements, so the per-element work is a branch-free compare,
 // store and add (no division in a serial dependency chain). The maximum adds 0 to the sum; it is
@@ -119,8 +138,10 @@ SM_HOST_DEVICE inline T sparsemax_finish(const T* v, std::size_t k, T tau) {
     for (int it = 0; it < 64; ++it) {
         SupportSum<T> s;
         std::size_t c = 0;
-        for (std::size_t i = 0; i < k; ++i)
-            if (v[i] > tau) { s.add(v[i]); ++c; }
+        for (std::size_t i = 0; i < k; ++i) {  // branch-free: adding 0 changes no sum
+            s.add(v[i] > tau ? v[i] : T(0));
+            c += v[i] > tau ? 1 : 0;
+        }
         if (c == 0) return T(-1);  // unreachable for a row containing its maximum (d = 0 > tau)
         const T t = static_cast<T>((s.value() - 1) / static_cast<double>(c));
         if (c == prev || t == tau) return t;
@@ -172,16 +193,12 @@ SM_HOST_DEVICE inline T sparsemax_tau_pivot(T* v, std::size_t k) {
         const T p = v[lo + state % (hi - lo)];
         std::size_t g = lo;
         double ds = 0;
-        for (std::size_t i = lo; i < hi; ++i)
-            if (v[i] >= p) { ds += v[i]; sm_swap(v[i], v[g]); ++g; }
+        g = sm_partition(v, lo, hi, [p](T e) { return e >= p; }, &ds);
         if ((s + ds) - static_cast<double>(g) * p < 1) {  // p is in the support, so is all of v[lo, g)
             s += ds;
             lo = g;
         } else {  // p is not: neither is anything <= p
-            std::size_t w = lo;
-            for (std::size_t i = lo; i < g; ++i)
-                if (v[i] > p) { sm_swap(v[i], v[w]); ++w; }
-            hi = w;
+            hi = sm_partition(v, lo, g, [p](T e) { return e > p; }, &ds);
         }
     }
     return lo ? static_cast<T>((s - 1) / static_cast<double>(lo)) : T(-1);
@@ -200,10 +217,8 @@ SM_HOST_DEVICE inline T sparsemax_tau_bisect(T* v, std::size_t k, T lo) {
         for (std::size_t i = 0; i < k; ++i) f += v[i] > mid ? static_cast<double>(v[i] - mid) : 0.0;
         if (f >= 0) {
             lo = mid;
-            std::size_t w = 0;
-            for (std::size_t i = 0; i < k; ++i)
-                if (v[i] > lo) { sm_swap(v[i], v[w]); ++w; }
-            k = w;
+            double unused;
+            k = sm_partition(v, 0, k, [lo](T e) { return e > lo; }, &unused);
         } else {
             hi = mid;
         }
