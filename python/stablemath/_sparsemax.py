@@ -64,15 +64,6 @@ def _library(conv):
     return _torch() if conv.kind == "torch" else np
 
 
-def _wide(conv, arr):
-    """arr (this input's library) in its accumulation dtype: float64 stays, others -> float32."""
-    if conv.kind == "torch":
-        torch = _torch()
-        return arr if arr.dtype in (torch.float32, torch.float64) else arr.to(torch.float32)
-    arr = np.asarray(arr)
-    return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float32)
-
-
 def _as_library(conv, value, name):
     """A secondary array in x's library (no dtype change); a torch value must be on the CPU."""
     torch = _torch()
@@ -114,6 +105,8 @@ def sparsemax_backward(y, grad, axis=-1):
     """
     conv = convert(y, "y")
     g = _as_library(conv, grad, "grad")
+    if conv.kind != "torch" and isinstance(g, np.ndarray) and not g.dtype.isnative:
+        g = g.astype(g.dtype.newbyteorder("="))
     gk = _kind_of(g)
     if gk != "float":
         raise TypeError(f"grad: expected a floating array, got dtype {g.dtype}")
@@ -125,26 +118,11 @@ def sparsemax_backward(y, grad, axis=-1):
     else:
         ax = _axis_index(axis, conv.ndim)
         yv, gv = conv.native, g
-    lib = _library(conv)
-    yw, gw = _wide(conv, yv), _wide(conv, gv)
-    if conv.kind == "torch":
-        gw = gw.to(yw.dtype) if yw.dtype == lib.float64 else gw
-        s = yw > 0
-        zero = lib.zeros((), dtype=gw.dtype)
-        gs = lib.where(s, gw, zero)
-        cnt = s.sum(dim=ax, keepdim=True).clamp(min=1).to(gw.dtype)
-        mean = gs.sum(dim=ax, keepdim=True) / cnt
-        res = lib.where(s, gw - mean, zero) + yw.to(gw.dtype) * 0
-        res = res.to(g.dtype).reshape(conv.shape)
-        return res
-    s = yw > 0
-    gs = np.where(s, gw, 0)
-    cnt = np.maximum(s.sum(axis=ax, keepdims=True), 1)
-    mean = gs.sum(axis=ax, keepdims=True) / cnt
-    with np.errstate(invalid="ignore"):
-        res = np.where(s, gw - mean, 0) + yw * 0
-    res = np.asarray(res, dtype=g.dtype).reshape(conv.shape)
-    return conv.wrap(res)
+    if g.dtype != conv.dtype:  # one dtype for the kernel: grad's (y is a probability vector)
+        yv = yv.to(g.dtype) if conv.kind == "torch" else np.asarray(yv).astype(g.dtype)
+    res = _torch().empty(tuple(yv.shape), dtype=g.dtype) if conv.kind == "torch" else np.empty(yv.shape, g.dtype)
+    _core.sparsemax_backward(conv.core(yv), conv.core(gv), ax, conv.core(res))
+    return conv.wrap(res.reshape(conv.shape))
 
 
 def sparsemax_loss(x, target, axis=-1, reduction="none"):

@@ -320,6 +320,31 @@ def test_backward_against_autograd(dim):
     assert (gn[ys.numpy() == 0] == 0).all()
 
 
+def ref_backward(y, g, axis):
+    s = np.asarray(y, np.float64) > 0
+    g = np.asarray(g, np.float64)
+    mean = np.where(s, g, 0).sum(axis, keepdims=True) / np.maximum(s.sum(axis, keepdims=True), 1)
+    return np.where(s, g - mean, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_backward_views_and_axes(dtype):
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((5, 70, 9)) * 0.2).astype(dtype)
+    g = rng.standard_normal((9, 70, 5)).astype(dtype).transpose(2, 1, 0)  # non-contiguous grad
+    tol = {np.float16: 2e-3, np.float32: 2e-6, np.float64: 1e-13}[dtype]
+    for ax in range(3):
+        y = stablemath.sparsemax(x, axis=ax)
+        for yv, gv in [(y, g), (y[:, ::3], g[:, ::3]), (y[::-1], g[::-1])]:
+            r = stablemath.sparsemax_backward(yv, gv, axis=ax)
+            assert r.dtype == dtype and r.shape == yv.shape
+            np.testing.assert_allclose(r.astype(np.float64), ref_backward(yv, gv, ax), rtol=0, atol=tol)
+            assert (r[yv == 0] == 0).all()
+    # y float32 with a float64 grad: the result has grad's dtype
+    r = stablemath.sparsemax_backward(stablemath.sparsemax(x.astype(np.float32)), g.astype(np.float64))
+    assert r.dtype == np.float64
+
+
 def test_backward_dtypes_and_errors():
     y = stablemath.sparsemax(torch.tensor([[1.0, 0.8, -2.0]], dtype=torch.bfloat16))
     g = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.bfloat16)

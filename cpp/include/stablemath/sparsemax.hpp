@@ -4,6 +4,8 @@
 // Algorithms and the non-finite policy: detail/sparsemax_row.hpp.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 #include <vector>
 #include "config.hpp"
 #include "cpu/kernel_table.hpp"
@@ -36,7 +38,75 @@ void sparsemax_typed(const ArrayRef& x, int axis, const ArrayRef& out, Sparsemax
     transform_rows<S>(x, axis, nullptr, out, T(0), T(0),
                       [&](const T* xr, T* yr, std::size_t n, auto) { sparsemax_row(xr, yr, n, algo); });
 }
+template <class T>
+inline void sparsemax_backward_row(const T* yr, const T* gr, T* o, std::size_t n) {
+    constexpr std::size_t L = stablemath::detail::lanes<T>::value;  // lane sums: vectorised, pairwise-accurate
+    T acc[L] = {}, cnt[L] = {};  // cnt exact up to 2^24 per lane (float)
+    // Two loops, loads before the selects: gcc turns two selects on one condition (or a
+    // conditional load) into control flow and vectorises neither.
+    const std::size_t nl = n - n % L;
+    for (std::size_t i = 0; i < nl; i += L)
+        for (std::size_t j = 0; j < L; ++j) {
+            const T gv = gr[i + j], yv = yr[i + j];
+            acc[j] += yv > 0 ? gv : T(0);
+        }
+    for (std::size_t i = 0; i < nl; i += L)
+        for (std::size_t j = 0; j < L; ++j) cnt[j] += yr[i + j] > 0 ? T(1) : T(0);
+    for (std::size_t j = 0; nl + j < n; ++j) {
+        acc[j] += yr[nl + j] > 0 ? gr[nl + j] : T(0);
+        cnt[j] += yr[nl + j] > 0 ? T(1) : T(0);
+    }
+    const T c = stablemath::detail::lane_sum(cnt), sum = stablemath::detail::lane_sum(acc);
+    const T mean = c > 0 ? sum / c : T(0);
+    for (std::size_t k = 0; k < n; ++k) {
+        const T yv = yr[k], d = gr[k] - mean;
+        o[k] = yv > 0 ? d : (yv != yv ? yv : T(0));
+    }
+}
+
+// out = J^T g row by row: s * (g - sum_S g / |S|) with s = (y > 0); NaN where y is NaN. y, g, out
+// share a shape and dtype (any strides). transform_rows maps one operand, so this mirrors it for
+// two: stride-1 rows in the accumulation dtype go in place, others through per-thread scratch.
+template <class S>
+void sparsemax_backward_typed(const ArrayRef& y, const ArrayRef& g, int axis, const ArrayRef& out) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const ArrayRef* ops[3] = {&y, &out, &g};
+    constexpr int nops = 3, kG = 2;
+    const Layout L = make_layout(ops, nops, std::uint64_t(1) << axis);
+    if (L.rows == 0 || L.row_size == 0) return;
+    const std::size_t n = static_cast<std::size_t>(L.row_size);
+    const bool direct = std::is_same<S, T>::value && L.row.size() == 1 && L.row[0].stride[kX] == 1 &&
+                        L.row[0].stride[kOut] == 1 && L.row[0].stride[kG] == 1;
+    auto row = [n](const T* yr, const T* gr, T* o) { sparsemax_backward_row(yr, gr, o, n); };
+    run_blocks(L, 1, [&](std::int64_t r0, std::int64_t, auto) {
+        std::int64_t off[kMaxOperands];
+        outer_offsets(L, r0, nops, off);
+        if (direct) {
+            row(reinterpret_cast<const T*>(at<S>(y, off[kX])), reinterpret_cast<const T*>(at<S>(g, off[kG])),
+                reinterpret_cast<T*>(at_mut<S>(out, off[kOut])));
+            return;
+        }
+        std::vector<T>& yb = scratch<T>(0);
+        std::vector<T>& gb = scratch<T>(1);
+        std::vector<T>& ob = scratch<T>(2);
+        yb.resize(n); gb.resize(n); ob.resize(n);
+        for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
+            yb[i] = stablemath::detail::widen(at<S>(y, off[kX])[o[kX]]);
+            gb[i] = stablemath::detail::widen(at<S>(g, off[kG])[o[kG]]);
+        });
+        row(yb.data(), gb.data(), ob.data());
+        for_row(L, nops, [&](std::int64_t i, const std::int64_t* o) {
+            at_mut<S>(out, off[kOut])[o[kOut]] = stablemath::detail::narrow<S>(ob[i]);
+        });
+    });
+}
 }  // namespace detail
+
+// Vector-Jacobian product of sparsemax along `axis` (J is symmetric: also the JVP): y = sparsemax(x),
+// g the incoming gradient, out the result; all of one shape and dtype.
+inline void sparsemax_backward(const ArrayRef& y, const ArrayRef& g, int axis, const ArrayRef& out) {
+    detail::dispatch_dtype(y.dtype, [&](auto tag) { detail::sparsemax_backward_typed<decltype(tag)>(y, g, axis, out); });
+}
 
 // sparsemax of x along `axis` into out (same shape and dtype as x; out may be x itself).
 inline void sparsemax(const ArrayRef& x, int axis, const ArrayRef& out,
