@@ -38,12 +38,32 @@ void sparsemax_backward_binding(const InArray& y, const InArray& g, int axis, Ou
     sm::cpu::sparsemax_backward(yo.ref, go.ref, yo.ref.ndim == 0 ? 0 : axis, oo.ref);
 }
 
+void sparsemax_loss_binding(const InArray& x, int axis, const nb::ndarray<nb::ro, std::int64_t, nb::c_contig>& target,
+                            nb::ndarray<double, nb::c_contig> out) {
+    Operand xo = input_operand(x);
+    if (xo.ref.ndim < 1 || axis < 0 || axis >= xo.ref.ndim) throw nb::value_error("axis: out of range");
+    const std::int64_t n = xo.shape[axis];
+    if (n < 1) throw nb::value_error("x: the class axis is empty");
+    std::size_t rows = 1;
+    for (int d = 0; d < xo.ref.ndim; ++d)
+        if (d != axis) rows *= static_cast<std::size_t>(xo.shape[d]);
+    const std::int64_t* t = int64_data(target, rows, "target");
+    check_cpu(out, "out");
+    if (out.size() != rows) throw nb::value_error("out: wrong number of elements");
+    for (std::size_t r = 0; r < rows; ++r)
+        if (t[r] < 0 || t[r] >= n) throw nb::value_error("target: class index out of range");
+    double* o = out.data();
+    nb::gil_scoped_release release;
+    sm::cpu::sparsemax_loss(xo.ref, axis, t, o);
+}
+
 }  // namespace
 
 void bind_sparsemax(nb::module_& m) {
     m.def("sparsemax", &sparsemax_binding, nb::arg("x"), nb::arg("axis"), nb::arg("out"), nb::arg("algorithm"));
     m.def("sparsemax_backward", &sparsemax_backward_binding, nb::arg("y"), nb::arg("grad"), nb::arg("axis"),
           nb::arg("out"));
+    m.def("sparsemax_loss", &sparsemax_loss_binding, nb::arg("x"), nb::arg("axis"), nb::arg("target"), nb::arg("out"));
 }
 
 }  // namespace stablemath_py

@@ -166,8 +166,6 @@ def sparsemax_loss(x, target, axis=-1, reduction="none"):
     tk = _kind_of(t)
     batch = conv.shape[:ax] + conv.shape[ax + 1:]
     ncls = conv.shape[ax]
-    xd = lib.moveaxis(conv.native, ax, -1)
-    xd = xd.to(lib.float64) if is_torch else xd.astype(np.float64)
     if tk == "int":
         if tuple(t.shape) != batch:
             raise ValueError(f"target: class indices must have x's shape without axis {batch}, got {tuple(t.shape)}")
@@ -175,13 +173,14 @@ def sparsemax_loss(x, target, axis=-1, reduction="none"):
             lo, hi = int(t.min()), int(t.max())
             if lo < 0 or hi >= ncls:
                 raise ValueError(f"target: class index out of range [0, {ncls}) (found {lo if lo < 0 else hi})")
-        idx = t.to(lib.int64) if is_torch else t.astype(np.int64)
-        q = lib.zeros(xd.shape, dtype=lib.float64)
-        if is_torch:
-            q.scatter_(-1, idx.unsqueeze(-1), 1.0)
-        else:
-            np.put_along_axis(q, idx[..., None], 1.0, axis=-1)
-    elif tk == "float":
+        idx = np.ascontiguousarray(t.numpy() if is_torch else t, dtype=np.int64)
+        per_row = np.empty(batch, np.float64)  # one pass in C++ per row, summed in double
+        _core.sparsemax_loss(conv.core(conv.native), ax, idx, per_row)
+        loss = lib.from_numpy(per_row) if is_torch else per_row
+        return _reduce(conv, loss, reduction)
+    xd = lib.moveaxis(conv.native, ax, -1)
+    xd = xd.to(lib.float64) if is_torch else xd.astype(np.float64)
+    if tk == "float":
         if tuple(t.shape) != conv.shape:
             raise ValueError(f"target: a distribution must have x's shape {conv.shape}, got {tuple(t.shape)}")
         q = lib.moveaxis(t, ax, -1)
@@ -200,10 +199,15 @@ def sparsemax_loss(x, target, axis=-1, reduction="none"):
         d = lib.where(xd == m, zero, xd - m)
         lin = lib.where(diff != 0, diff * d, zero).sum(-1)
     loss = lin + 0.5 * ((q * q).sum(-1) - (p * p).sum(-1))
+    return _reduce(conv, loss, reduction)
+
+
+def _reduce(conv, loss, reduction):
+    """float64 per-row losses -> the reduction, in x's dtype and array type."""
     if reduction == "mean":
         loss = loss.mean()
     elif reduction == "sum":
         loss = loss.sum()
-    if is_torch:
+    if conv.kind == "torch":
         return loss.to(conv.dtype)
     return conv.wrap(np.asarray(loss, dtype=conv.dtype))

@@ -256,6 +256,11 @@ def test_loss_value_and_gradient():
     lt = stablemath.sparsemax_loss(torch.from_numpy(z.T.copy()), torch.from_numpy(y), axis=0)
     assert isinstance(lt, torch.Tensor) and lt.dtype == torch.float64
     np.testing.assert_allclose(lt.numpy(), loss, rtol=1e-14)
+    zb = torch.from_numpy(z).to(torch.bfloat16)
+    lb = stablemath.sparsemax_loss(zb, torch.from_numpy(y).to(torch.int32), reduction="none")
+    assert lb.dtype == torch.bfloat16
+    np.testing.assert_allclose(lb.double().numpy(), ref_loss(zb.double().numpy(), onehot), rtol=8e-3, atol=1e-5)
+    assert stablemath.sparsemax_loss(np.zeros((0, 5)), np.zeros(0, np.int64)).shape == (0,)
     l32 = stablemath.sparsemax_loss(z.astype(np.float32), y)
     assert l32.dtype == np.float32
     np.testing.assert_allclose(l32, ref_loss(z.astype(np.float32).astype(np.float64), onehot), rtol=1e-6, atol=1e-7)

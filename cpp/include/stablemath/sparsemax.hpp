@@ -100,7 +100,38 @@ void sparsemax_backward_typed(const ArrayRef& y, const ArrayRef& g, int axis, co
         });
     });
 }
+// Sparsemax loss of one row for class index t: sum_i (p_i - e_t,i) d_i + (1 - ||p||^2)/2 with
+// d = x - max (0 where x equals the maximum, so +inf maxima enter as 0), terms with p_i = e_t,i
+// left out (-inf scores off the support and target add nothing). Summed in double.
+template <class T>
+double sparsemax_loss_row(const T* x, std::size_t n, std::int64_t t) {
+    T* p = sparsemax_work<T>(2 * n) + n;  // [0, n): the candidates of sparsemax_row
+    sparsemax_row(x, p, n, SparsemaxAlgorithm::automatic);
+    const T m = kernels<T>().max(x, n);
+    double lin = 0, pp = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double diff = static_cast<double>(p[i]) - (static_cast<std::int64_t>(i) == t ? 1.0 : 0.0);
+        const double d = x[i] == m ? 0.0 : static_cast<double>(x[i]) - static_cast<double>(m);
+        lin += diff != 0 ? diff * d : 0.0;
+        pp += static_cast<double>(p[i]) * p[i];
+    }
+    return lin + 0.5 * (1 - pp);
+}
+
+template <class S>
+void sparsemax_loss_typed(const ArrayRef& x, int axis, const std::int64_t* target, double* out) {
+    using T = typename stablemath::detail::accum<S>::type;
+    reduce_rows<S>(x, axis, [&](std::int64_t r, const T* row, std::size_t n, auto) {
+        out[r] = sparsemax_loss_row(row, n, target[r]);
+    });
+}
 }  // namespace detail
+
+// Sparsemax (Fenchel-Young) loss of every row of x along `axis` against class indices: target and
+// out hold one value per row, in C order over x's other axes; indices must be in [0, n).
+inline void sparsemax_loss(const ArrayRef& x, int axis, const std::int64_t* target, double* out) {
+    detail::dispatch_dtype(x.dtype, [&](auto tag) { detail::sparsemax_loss_typed<decltype(tag)>(x, axis, target, out); });
+}
 
 // Vector-Jacobian product of sparsemax along `axis` (J is symmetric: also the JVP): y = sparsemax(x),
 // g the incoming gradient, out the result; all of one shape and dtype.
