@@ -69,6 +69,7 @@ def reference(x):
 def run(args):
     import torch
     from entmax import sparsemax as entmax_sparsemax
+    from entmax import sparsemax_loss as entmax_loss
 
     import stablemath as sm
 
@@ -76,7 +77,7 @@ def run(args):
         sm.set_num_threads(args.threads)
     threads = sm.get_num_threads()
     torch.set_num_threads(threads)
-    rows = []
+    rows, extras = [], []
     load_before = loadavg()
     for shape, scale in (QUICK if args.quick else FULL):
         x = (np.random.default_rng(0).standard_normal(shape) * scale).astype(np.float32)
@@ -94,6 +95,24 @@ def run(args):
             ms, reps = timeit(fn, args.repeat)
             res[name] = {"ms": ms, "reps": reps, "max_abs_err": err}
             print(f"{shape} scale {scale}: {name:28s} {ms:9.2f} ms  err {err:.1e}", file=sys.stderr, flush=True)
+        if scale == 1.0 and shape[1] == 1024:  # training step pieces, on the first shape only
+            g = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+            gt = torch.from_numpy(g)
+            labels = np.random.default_rng(2).integers(0, shape[1], shape[0])
+            lt = torch.from_numpy(labels)
+
+            def entmax_fwd_bwd():
+                xr = xt.clone().requires_grad_(True)
+                entmax_sparsemax(xr, dim=-1).backward(gt)
+
+            extra = {"stablemath forward + backward": lambda: sm.sparsemax_backward(sm.sparsemax(x), g),
+                     "entmax forward + backward (autograd)": entmax_fwd_bwd,
+                     "stablemath sparsemax_loss": lambda: sm.sparsemax_loss(x, labels),
+                     "entmax sparsemax_loss": lambda: entmax_loss(xt, lt)}
+            for name, fn in extra.items():
+                ms, reps = timeit(fn, args.repeat)
+                extras.append({"shape": list(shape), "name": name, "ms": ms, "reps": reps})
+                print(f"{shape}: {name:36s} {ms:9.2f} ms", file=sys.stderr, flush=True)
         base = res["entmax.sparsemax (torch)"]["ms"]
         for r in res.values():
             r["speedup_vs_entmax"] = base / r["ms"]
@@ -108,6 +127,7 @@ def run(args):
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
         "rows": rows,
+        "training": extras,
     }
 
 
@@ -122,6 +142,16 @@ def markdown(data) -> str:
         lines.append(f"| {row['shape'][0]}x{row['shape'][1]} | {row['scale']:g} ({row['mean_support']:.1f}) | "
                      + " | ".join(cells) + f" | {best:.0f}x |")
     return "\n".join(lines)
+
+
+def training_table(data) -> str:
+    if not data["training"]:
+        return ""
+    lines = ["Training-step pieces (same input; backward with a random incoming gradient, loss with random labels):", "",
+             "| shape | what | ms |", "|---|---|---|"]
+    for e in data["training"]:
+        lines.append(f"| {e['shape'][0]}x{e['shape'][1]} | {e['name']} | {e['ms']:.2f} |")
+    return "\n".join(lines) + "\n\n"
 
 
 def main(argv=None) -> int:
@@ -141,6 +171,7 @@ def main(argv=None) -> int:
           "`best vs entmax` = entmax time / fastest stablemath algorithm.\n\n"
           f"Command: `{data['command']}`  \nload average before / after: `{data['loadavg_before']}` / "
           f"`{data['loadavg_after']}` (shared machine)  \nrepo: {m['repo HEAD']}, {m['platform']}\n\n{table}\n\n"
+          + training_table(data) +
           "Max abs error against a float64 NumPy sparsemax: "
           + ", ".join(sorted({f"{r['max_abs_err']:.1e}" for row in data["rows"] for r in row["results"].values()}))
           + "\n")

@@ -147,9 +147,10 @@ def sparsemax_loss(x, target, axis=-1, reduction="none"):
     reduction : {"none", "mean", "sum"}
         Per-row losses (x's shape without ``axis``), their mean, or their sum.
 
-    Returns the loss in x's dtype and array type; it is computed in float64 from scores shifted by
-    the row maximum (``<p - q, z> = <p - q, z - max z>`` since both sum to 1), so large offsets
-    cost no digits. A row with NaN gives NaN; a target on a ``-inf`` score gives ``+inf``; +inf
+    Returns the loss in x's dtype and array type, from scores shifted by the row maximum
+    (``<p - q, z> = <p - q, z - max z>`` since both sum to 1), so large offsets cost no digits.
+    Class indices: one C++ pass per row (p in x's accumulation dtype, float32 for 16/32-bit
+    input, and the loss summed in float64); distributions: float64 array operations. A row with NaN gives NaN; a target on a ``-inf`` score gives ``+inf``; +inf
     scores enter as ``z - max z = 0`` when they are the maximum.
     """
     conv = convert(x, "x")

@@ -9,13 +9,13 @@
 //     bound from {max}) and becomes (sum_C d - 1)/|C| over the kept set C (a valid lower bound for
 //     any subset: at t = that value, sum_i [d_i - t]_+ >= sum_C (d_i - t) = 1). Each kept element
 //     raises b (Michelot's variable fixing done in one Gauss-Seidel sweep, as in Condat 2016), so
-//     on typical rows only a few percent of a row is kept. Blocks whose maximum is <= b are skipped
-//     after a vectorised max.
+//     on typical rows only a few entries are kept. Chunks whose (vectorised) maximum is <= b are
+//     skipped; what the final b excludes is dropped at the end.
 //  2. tau' among the candidates, by one of
 //       sort   - lazy heap sort: heapify O(k), then pop in decreasing order only until the support
 //                condition 1 + r d_(r) > sum_{j<=r} d_(j) fails: O(k + |S| log k), exact.
 //       pivot  - Duchi et al. 2008 randomised pivot (quickselect-like): expected O(k), worst case
-//                O(k^2) with probability ~0. Chosen over Condat's own pass because its expected
+//                O(k^2) with vanishing probability. Chosen over Condat's own pass because its expected
 //                linear bound holds for every input, whereas Condat's is quadratic in the worst
 //                case; the Gauss-Seidel filter of step 1 already gives Condat's practical speed.
 //       bisect - bisection of f(t) = sum [d - t]_+ - 1 on [b, -1/k] for digits(T) halvings (stops
@@ -86,9 +86,9 @@ SM_HOST_DEVICE inline std::size_t sm_partition(T* v, std::size_t lo, std::size_t
 }
 
 // Step 1: writes the candidates d = x - m > b into v (v[0, k), k returned); *bound gets the final b.
-// b is raised once per block of B elements, so the per-element work is a branch-free compare,
-// store and add (no division in a serial dependency chain). The maximum adds 0 to the sum; it is
-// counted by the initial bound until an element with d == 0 is kept.
+// b is raised once per chunk of C elements, so the per-element work is a branch-free compare and
+// store (no division in a serial dependency chain). The maximum adds 0 to the sum; it is counted
+// by the initial bound until an element with d == 0 is kept.
 template <class T>
 SM_HOST_DEVICE inline std::size_t sparsemax_candidates(const T* x, std::size_t n, T m, T* v, T* bound) {
     constexpr std::size_t C = 4 * lanes<T>::value;  // chunk: one vectorised max, then a scalar visit
