@@ -173,6 +173,27 @@ def test_edge_rows():
     assert stablemath.sparsemax(t).tolist() == [[0.5, 0.0, 0.5]]
 
 
+def policy_reference(row):
+    """The documented non-finite policy, written out (float64)."""
+    row = np.asarray(row, np.float64)
+    if np.isnan(row).any() or (row == -np.inf).all():
+        return np.full(row.shape, np.nan)
+    if (row == np.inf).any():
+        return (row == np.inf) / (row == np.inf).sum()
+    with np.errstate(invalid="ignore"):
+        return ref_sparsemax(row)
+
+
+@given(hnp.arrays(np.float32, st.integers(1, 40),
+                  elements=st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0, -0.5, 0.25, 3.0])))
+def test_nonfinite_policy_hypothesis(x):
+    want = policy_reference(x)
+    for algo in ("sort", "pivot", "bisect"):
+        got = stablemath.sparsemax(x, algorithm=algo).astype(np.float64)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got[~np.isnan(want)], want[~np.isnan(want)], rtol=0, atol=1e-6)
+
+
 def test_out_and_inplace_and_threads():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((300, 257)).astype(np.float32)
