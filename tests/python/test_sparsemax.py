@@ -103,6 +103,31 @@ def test_against_entmax_and_reference(algo):
             assert ((y == 0) == (ref_sparsemax(x) == 0)).mean() > 0.999
 
 
+def test_long_rows_split_into_parts():
+    # Rows longer than 65536 are split into parts that run on the pool: same answer, any threads.
+    rng = np.random.default_rng(10)
+    x = np.concatenate([rng.standard_normal((2, 150001)) * 0.05, rng.standard_normal((2, 150001)) * 3])
+    x[1, 140000] = 0.5  # the maximum in the last part
+    n = stablemath.get_num_threads()
+    try:
+        for algo in ALGOS:
+            stablemath.set_num_threads(2)
+            y = stablemath.sparsemax(x, algorithm=algo)
+            check_kkt(x, y)
+            np.testing.assert_allclose(y, ref_sparsemax(x), rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(stablemath.sparsemax(x[:1], algorithm=algo), y[:1])  # 1 row: split
+            stablemath.set_num_threads(1)
+            np.testing.assert_array_equal(stablemath.sparsemax(x, algorithm=algo), y)
+    finally:
+        stablemath.set_num_threads(n)
+    z = x[:1].copy()
+    z[0, 100000] = np.nan
+    assert np.isnan(stablemath.sparsemax(z)).all()
+    z[0, 100000] = np.inf
+    y = stablemath.sparsemax(z)
+    assert y[0, 100000] == 1.0 and y.sum() == 1.0
+
+
 def test_ties():
     for n in [1, 2, 5, 33, 1000]:
         for v in [0.0, -3.5, 1e8, 1e300]:

@@ -3,12 +3,15 @@
 // any axis (float16, bfloat16, float32, float64), rows in parallel on the thread pool.
 // Algorithms and the non-finite policy: detail/sparsemax_row.hpp.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 #include <vector>
 #include "config.hpp"
 #include "cpu/kernel_table.hpp"
+#include "cpu/row_algorithms.hpp"
 #include "cpu/strided.hpp"
 #include "detail/sparsemax_row.hpp"
 
@@ -24,19 +27,52 @@ T* sparsemax_work(std::size_t n) {
     return buf.data();
 }
 
-template <class T>
-void sparsemax_row(const T* x, T* y, std::size_t n, SparsemaxAlgorithm algo) {
+// One row. A row longer than kPart is split into the fixed parts of row_algorithms.hpp: the max,
+// the candidate filter (each part with its own bound, all valid for the row) and the output run
+// per part, under Parallel on the pool; the split depends on n only, so results do not depend on
+// the thread count.
+template <class T, class Exec = Serial>
+void sparsemax_row(const T* x, T* y, std::size_t n, SparsemaxAlgorithm algo, const Exec& ex = Exec{}) {
+    namespace sd = stablemath::detail;
     if (n == 0) return;
-    const T m = kernels<T>().max(x, n);  // vectorised for the CPU's ISA; NaN never wins
-    stablemath::detail::sparsemax_row_given_max(x, y, n, m, algo, sparsemax_work<T>(n));
+    T* work = sparsemax_work<T>(n);
+    const std::size_t parts = num_parts(n);
+    if (parts <= 1) {
+        const T m = kernels<T>().max(x, n);  // vectorised for the CPU's ISA; NaN never wins
+        sd::sparsemax_row_given_max(x, y, n, m, algo, work);
+        return;
+    }
+    const T m = row_max(kernels<T>(), x, n, ex);
+    if (!(m > -std::numeric_limits<T>::infinity() && m < std::numeric_limits<T>::infinity())) {
+        sd::sparsemax_nonfinite(x, y, n, m);
+        return;
+    }
+    std::vector<std::size_t> count(parts);
+    std::vector<T> bounds(parts);
+    for_parts(n, ex, [&](std::size_t b, std::size_t len) {
+        count[b / kPart] = sd::sparsemax_candidates(x + b, len, m, work + b, &bounds[b / kPart]);
+    });
+    const T bound = *std::max_element(bounds.begin(), bounds.end());
+    std::size_t k = 0;  // gather the parts' candidates to the front (k never passes the read index)
+    for (std::size_t p = 0; p < parts; ++p)
+        for (std::size_t j = 0; j < count[p]; ++j) {
+            const T d = work[p * kPart + j];
+            work[k] = d;
+            k += d > bound ? 1 : 0;
+        }
+    const T tau = sd::sparsemax_tau(work, k, bound, algo);
+    std::vector<unsigned char> nan(parts);
+    for_parts(n, ex, [&](std::size_t b, std::size_t len) { nan[b / kPart] = sd::sparsemax_store(x + b, y + b, len, m, tau); });
+    if (std::find(nan.begin(), nan.end(), 1) != nan.end())
+        for (std::size_t i = 0; i < n; ++i) y[i] = std::numeric_limits<T>::quiet_NaN();
 }
 
 template <class S>
 void sparsemax_typed(const ArrayRef& x, int axis, const ArrayRef& out, SparsemaxAlgorithm algo) {
     using T = typename stablemath::detail::accum<S>::type;
-    // Rows run in parallel; one row is one task (a single very long row runs on one thread).
+    // Rows run in parallel; a few very long rows run one after another, each split across the pool.
     transform_rows<S>(x, axis, nullptr, out, T(0), T(0),
-                      [&](const T* xr, T* yr, std::size_t n, auto) { sparsemax_row(xr, yr, n, algo); });
+                      [&](const T* xr, T* yr, std::size_t n, auto ex) { sparsemax_row(xr, yr, n, algo, ex); });
 }
 template <class T>
 inline void sparsemax_backward_row(const T* yr, const T* gr, T* o, std::size_t n) {
@@ -149,7 +185,7 @@ inline void sparsemax(const ArrayRef& x, int axis, const ArrayRef& out,
 // y = sparsemax(x) for x, y of length n (float or double; y may equal x).
 template <class T>
 void sparsemax(const T* x, T* y, std::size_t n, SparsemaxAlgorithm algo = SparsemaxAlgorithm::automatic) {
-    cpu::detail::sparsemax_row(x, y, n, algo);
+    cpu::detail::sparsemax_row(x, y, n, algo, cpu::Parallel{});
 }
 
 STABLEMATH_NAMESPACE_END

@@ -265,6 +265,19 @@ SM_HOST_DEVICE inline void sparsemax_nonfinite(const T* x, T* y, std::size_t n, 
     for (std::size_t i = 0; i < n; ++i) y[i] = nan ? qnan : (x[i] == inf ? share : T(0));
 }
 
+// Steps 2 and 3: tau' from the k candidates v (permuted) and their lower bound.
+template <class T>
+SM_HOST_DEVICE inline T sparsemax_tau(T* v, std::size_t k, T bound, SparsemaxAlgorithm algo) {
+    T tau;
+    switch (algo) {
+    case SparsemaxAlgorithm::sort: tau = sparsemax_tau_sort(v, k); break;
+    case SparsemaxAlgorithm::bisect: tau = sparsemax_tau_bisect(v, k, bound); break;
+    default: tau = sparsemax_tau_pivot(v, k); break;
+    }
+    // The bisection leaves its lower bound; the others an exact tau' that the finish confirms.
+    return sparsemax_finish(v, k, tau < bound ? bound : tau);
+}
+
 // The whole row given its maximum m (from a max kernel): y = sparsemax(x). work: n elements.
 template <class T>
 SM_HOST_DEVICE inline void sparsemax_row_given_max(const T* x, T* y, std::size_t n, T m, SparsemaxAlgorithm algo,
@@ -276,14 +289,7 @@ SM_HOST_DEVICE inline void sparsemax_row_given_max(const T* x, T* y, std::size_t
     }
     T bound;
     const std::size_t k = sparsemax_candidates(x, n, m, work, &bound);
-    T tau;
-    switch (algo) {
-    case SparsemaxAlgorithm::sort: tau = sparsemax_tau_sort(work, k); break;
-    case SparsemaxAlgorithm::bisect: tau = sparsemax_tau_bisect(work, k, bound); break;
-    default: tau = sparsemax_tau_pivot(work, k); break;
-    }
-    // The bisection leaves its lower bound; the others an exact tau' that the finish confirms.
-    tau = sparsemax_finish(work, k, tau < bound ? bound : tau);
+    const T tau = sparsemax_tau(work, k, bound, algo);
     if (sparsemax_store(x, y, n, m, tau)) {
         const T qnan = std::numeric_limits<T>::quiet_NaN();
         for (std::size_t i = 0; i < n; ++i) y[i] = qnan;
