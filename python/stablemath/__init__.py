@@ -6,12 +6,14 @@ Python scalars/lists, and return the caller's array type. For autograd use ``sta
 """
 from . import _core
 from ._api import log_softmax, logsumexp, softmax
+from ._kde import GaussianKDE, VonMisesFisherKDE, kde_logpdf
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
 
 __version__ = "0.1.0"
 __all__ = ["logsumexp", "softmax", "log_softmax", "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke",
-           "bessel_i_ratio", "bessel_k_ratio", "get_num_threads", "set_num_threads", "cpu_isa"]
+           "bessel_i_ratio", "bessel_k_ratio", "GaussianKDE", "VonMisesFisherKDE", "kde_logpdf",
+           "get_num_threads", "set_num_threads", "cpu_isa"]
 
 
 def get_num_threads() -> int:

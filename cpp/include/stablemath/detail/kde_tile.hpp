@@ -1,0 +1,145 @@
+// Tile kernel of the log-space KDE (stablemath/kde.hpp): inner products of a few queries with a
+// packed panel of points (a register-blocked micro-kernel written as plain loops that gcc/clang
+// vectorise under the per-ISA target attribute), then the log-kernel values folded into one
+// LseState per (query, scale). Force-inlined into the per-ISA wrappers of kde.hpp.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include "../config.hpp"
+#include "../lse_state.hpp"
+#include "row_kernels.hpp"
+
+STABLEMATH_NAMESPACE_BEGIN
+namespace detail {
+namespace kde {
+
+// P points per packed panel (two AVX2 registers), R queries per micro-kernel call: R*P/lanes
+// accumulators (12 of the 16 ymm registers on AVX2; AVX-512 uses 6 of 32).
+// Full unrolling of the short per-query loops.
+#if defined(__clang__)
+#define SM_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define SM_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SM_UNROLL
+#endif
+
+template <class T> struct tile_shape {
+    static constexpr std::size_t P = 64 / sizeof(T);
+    static constexpr std::size_t R = 6;
+};
+
+// out[r][j] = y_r . panel[:, j] for r < R, j < P; panel is d x P (point-contiguous).
+// With gcc/clang the accumulators are 32-byte vector-extension values (ymm on AVX2/AVX-512, xmm
+// pairs on the baseline): plain arrays, even fully unrolled, were kept in memory by gcc 12 (3x
+// slower). Other compilers get the plain loop.
+#if defined(__GNUC__) || defined(__clang__)
+template <class T>
+SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo) {
+    constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
+    typedef T V __attribute__((vector_size(32)));
+    typedef T VU __attribute__((vector_size(32), aligned(alignof(T)), may_alias));  // unaligned loads/stores
+    constexpr std::size_t W = 32 / sizeof(T), NV = P / W;
+    V acc[R][NV];
+    SM_UNROLL
+    for (std::size_t r = 0; r < R; ++r)
+        SM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) acc[r][v] = V{};
+    for (std::size_t k = 0; k < d; ++k) {
+        V xv[NV];
+        SM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) xv[v] = reinterpret_cast<const VU*>(panel + k * P)[v];
+        SM_UNROLL
+        for (std::size_t r = 0; r < R; ++r) {
+            const T yk = y[r][k];
+            SM_UNROLL
+            for (std::size_t v = 0; v < NV; ++v) acc[r][v] += yk * xv[v];
+        }
+    }
+    SM_UNROLL
+    for (std::size_t r = 0; r < R; ++r)
+        SM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) reinterpret_cast<VU*>(out + r * ldo)[v] = acc[r][v];
+}
+#else
+template <class T>
+SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo) {
+    constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
+    T acc[R][P] = {};
+    for (std::size_t k = 0; k < d; ++k)
+        for (std::size_t r = 0; r < R; ++r)
+            for (std::size_t j = 0; j < P; ++j) acc[r][j] += y[r][k] * panel[k * P + j];
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t j = 0; j < P; ++j) out[r * ldo + j] = acc[r][j];
+}
+#endif
+
+// Everything one task needs: a block of queries against a range of packed points.
+template <class T>
+struct TileJob {
+    const T* panels;       // n_pad x d packed as panels of P points (d x P each)
+    const T* u;            // per point: -|x|^2/2 (Gaussian) or 0 (vMF); padding 0
+    const T* lw;           // per point: log weight; padding -inf
+    std::size_t d;
+    const T* y;            // queries, row stride ldy
+    std::size_t ldy;
+    const T* t;            // per query: -|y|^2/2 or 0
+    std::size_t q_begin, q_end;      // queries of this task
+    std::size_t p_begin, p_end;      // points of this task (multiples of P, p_end <= n_pad)
+    std::size_t chunk;               // points per chunk (a multiple of P)
+    const T* scales;                 // H scales s: log-kernel = s * (y.x + u + t) + lw
+    std::size_t H;
+    T cap;                           // upper clamp of (y.x + u + t): 0 for Gaussian, +inf for vMF
+    std::int64_t loo_offset;         // >= 0: query q is point q + loo_offset and skips itself
+    LseState<T>* states;             // (q_end - q_begin) x H, merged into (caller initialises)
+    T* buf;                          // R * chunk scratch
+    T* vals;                         // chunk scratch
+};
+
+template <class T>
+SM_FORCE_INLINE void run_tile_job(const TileJob<T>& J) {
+    constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
+    const T ninf = -std::numeric_limits<T>::infinity();
+    for (std::size_t c0 = J.p_begin; c0 < J.p_end; c0 += J.chunk) {
+        const std::size_t len = (J.p_end - c0) < J.chunk ? (J.p_end - c0) : J.chunk;  // multiple of P
+        for (std::size_t q0 = J.q_begin; q0 < J.q_end; q0 += R) {
+            const std::size_t rows = (J.q_end - q0) < R ? (J.q_end - q0) : R;
+            const T* yr[R];
+            for (std::size_t r = 0; r < R; ++r) yr[r] = J.y + (q0 + (r < rows ? r : 0)) * J.ldy;  // pad with row 0
+            for (std::size_t p = 0; p < len; p += P)
+                micro_dots(yr, J.panels + (c0 + p) * J.d, J.d, J.buf + p, J.chunk);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const std::size_t q = q0 + r;
+                const T tq = J.t[q];
+                const T* g = J.buf + r * J.chunk;
+                const T* u = J.u + c0;
+                const T* lw = J.lw + c0;
+                // The query's own point in this chunk (leave-one-out), or none.
+                std::size_t self = len;
+                if (J.loo_offset >= 0) {
+                    const std::size_t me = q + static_cast<std::size_t>(J.loo_offset);
+                    if (me >= c0 && me < c0 + len) self = me - c0;
+                }
+                for (std::size_t h = 0; h < J.H; ++h) {
+                    const T s = J.scales[h];
+                    T* v = J.vals;
+                    for (std::size_t j = 0; j < len; ++j) {
+                        T a = g[j] + u[j] + tq;
+                        a = a > J.cap ? J.cap : a;
+                        v[j] = s * a + lw[j];
+                    }
+                    if (self < len) v[self] = ninf;
+                    const T mt = row_max(v, len);
+                    LseState<T>& st = J.states[(q - J.q_begin) * J.H + h];
+                    const T ref = mt > st.m ? mt : st.m;
+                    st = merge(st, row_state_given_max(v, len, ref));
+                }
+            }
+        }
+    }
+}
+
+}  // namespace kde
+}  // namespace detail
+STABLEMATH_NAMESPACE_END
