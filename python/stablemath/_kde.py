@@ -157,11 +157,10 @@ class _Fitted:
         """Weighted LOO log-likelihood for each (scale, constant) pair: sum_i w_i log p_{-i}(x_i) / W."""
         sums = self._log_sums(lambda a, b: self._Z[a:b], self.n_, scales, True, progress, "LOO-CV")
         w = np.ones(self.n_) if self._w is None else self._w
+        keep = w > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             rest = np.log(self._W - w)  # log of the other points' weight
-        vals = sums - rest[:, None] + np.asarray(consts)[None, :]
-        keep = w > 0
-        with np.errstate(invalid="ignore"):
+            vals = sums - rest[:, None] + np.asarray(consts)[None, :]
             tot = (w[keep, None] * vals[keep]).sum(axis=0) / w[keep].sum()
         return np.where(np.isnan(tot), -np.inf, tot)
 
