@@ -98,6 +98,30 @@ struct TileJob {
 };
 
 template <class T>
+SM_FORCE_INLINE void value_step(const T* g, const T* u, const T* lw, T t, T s, T cap, T* __restrict v,
+                                std::size_t j, T& mx) {
+    T a = g[j] + u[j] + t;
+    a = a > cap ? cap : a;
+    const T val = s * a + lw[j];
+    v[j] = val;
+    mx = val > mx ? val : mx;
+}
+
+// v[j] = s * min(g[j] + u[j] + t, cap) + lw[j] and max v in one pass (lane maxima as in row_max).
+template <class T>
+SM_FORCE_INLINE T values_and_max(const T* g, const T* u, const T* lw, T t, T s, T cap, T* __restrict v,
+                                 std::size_t len) {
+    constexpr std::size_t L = lanes<T>::value;
+    T mx[L];
+    for (std::size_t l = 0; l < L; ++l) mx[l] = -std::numeric_limits<T>::infinity();
+    std::size_t j0 = 0;
+    for (; j0 + L <= len; j0 += L)
+        for (std::size_t l = 0; l < L; ++l) value_step(g, u, lw, t, s, cap, v, j0 + l, mx[l]);
+    for (std::size_t l = 0; j0 + l < len; ++l) value_step(g, u, lw, t, s, cap, v, j0 + l, mx[l]);
+    return lane_max(mx);
+}
+
+template <class T>
 SM_FORCE_INLINE void run_tile_job(const TileJob<T>& J) {
     constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
     const T ninf = -std::numeric_limits<T>::infinity();
@@ -122,18 +146,14 @@ SM_FORCE_INLINE void run_tile_job(const TileJob<T>& J) {
                     if (me >= c0 && me < c0 + len) self = me - c0;
                 }
                 for (std::size_t h = 0; h < J.H; ++h) {
-                    const T s = J.scales[h];
-                    T* v = J.vals;
-                    for (std::size_t j = 0; j < len; ++j) {
-                        T a = g[j] + u[j] + tq;
-                        a = a > J.cap ? J.cap : a;
-                        v[j] = s * a + lw[j];
+                    T mt = values_and_max(g, u, lw, tq, J.scales[h], J.cap, J.vals, len);
+                    if (self < len) {  // leave-one-out: the query's own term is skipped, not subtracted
+                        J.vals[self] = ninf;
+                        mt = row_max(J.vals, len);
                     }
-                    if (self < len) v[self] = ninf;
-                    const T mt = row_max(v, len);
                     LseState<T>& st = J.states[(q - J.q_begin) * J.H + h];
                     const T ref = mt > st.m ? mt : st.m;
-                    st = merge(st, row_state_given_max(v, len, ref));
+                    st = merge(st, row_state_given_max(J.vals, len, ref));
                 }
             }
         }
