@@ -134,7 +134,7 @@ def regimes(quick):
     ax.set_xlabel("bandwidth h (units of the data standard deviation)")
     ax.set_ylabel("mean log density per dimension")
     ax.set_title(f"Gaussian KDE of N(0, I), d = {d}, n = e^{{{alpha} d}} = {n}: log-likelihood vs bandwidth", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     out = HERE / "results" / "kde_bandwidth.png"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -168,7 +168,7 @@ def test_high_dimension_where_scipy_underflows():
     """d = 1000: SciPy's density-space evaluate gives 0 (log: -inf); log space stays finite and
     agrees with SciPy's own (slow, scalar) logpdf and with a float64 brute force."""
     rng = np.random.default_rng(10)
-    d, n = 1000, 1100
+    d, n = 1000, 1050
     X = rng.standard_normal((n, d))
     Y = rng.standard_normal((8, d))
     ref = scipy.stats.gaussian_kde(X.T)  # Scott's factor, full data covariance
@@ -253,10 +253,10 @@ def test_cv_near_optimum_gaussian_data():
     rng = np.random.default_rng(15)
     X = rng.standard_normal((1000, 1))
     est = sm.GaussianKDE("cv").fit(X)
-    hs = np.exp(np.linspace(np.log(0.1), np.log(0.6), 25))
+    hs = np.exp(np.linspace(np.log(0.1), np.log(0.6), 15))
     ref = [(brute_gauss(X, X, [[h * h]], loo=True)).mean() for h in hs]
     grid_best = hs[int(np.argmax(ref))]
-    assert est.bandwidth_ == pytest.approx(grid_best, rel=0.1)
+    assert est.bandwidth_ == pytest.approx(grid_best, rel=0.15)  # grid spacing 13%
     # the ISE/KL-optimal bandwidth for N(0, 1) data is near Silverman's 1.06 n^(-1/5)
     assert 0.6 < est.bandwidth_ / (1.06 * 1000 ** -0.2) < 1.6
     s = est.cv_scores([est.bandwidth_ * 0.9, est.bandwidth_, est.bandwidth_ * 1.1])
@@ -359,7 +359,9 @@ def test_sampling_moments_and_seed():
     X = rng.standard_normal((300, 2)) * [1, 3]
     est = sm.GaussianKDE(0.5, covariance="full").fit(X)
     S = est.sample(200_000, seed=4)
-    assert np.array_equal(S[:10], est.sample(10, seed=4)[:10]) or S.shape == (200_000, 2)
+    assert S.shape == (200_000, 2)
+    assert np.array_equal(est.sample(100, seed=4), est.sample(100, seed=4))
+    assert not np.array_equal(est.sample(100, seed=4), est.sample(100, seed=5))
     np.testing.assert_allclose(np.cov(S.T), np.cov(X.T, bias=True) + est.kernel_covariance_, rtol=0.03, atol=0.02)
     w = np.zeros(300)
     w[0] = 1
