@@ -118,6 +118,7 @@ class _Fitted:
         self._w = w
         self._W = float(n if w is None else w.sum())
         self.dtype_ = np.float64 if arr.dtype == np.float64 else np.float32
+        self.neff_ = self._W ** 2 / float(n if w is None else (w ** 2).sum())
         self._kernel = kernel
         return arr, w
 
@@ -155,7 +156,7 @@ class _Fitted:
 
     def _loo_totals(self, scales, consts, progress):
         """Weighted LOO log-likelihood for each (scale, constant) pair: sum_i w_i log p_{-i}(x_i) / W."""
-        sums = self._log_sums(lambda a, b: self._Z[a:b], self.n_, scales, True, progress, "LOO-CV")
+        sums = self._log_sums(self._data_rows, self.n_, scales, True, progress, "LOO-CV")
         w = np.ones(self.n_) if self._w is None else self._w
         keep = w > 0
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,7 +245,7 @@ class GaussianKDE(_Fitted):
         L, mode = self._shape(cov, Xc, ww, denom, d)
         self._L, self._mode = L, mode
         self._Linv = np.linalg.inv(L) if mode == "full" else None
-        self._Z = self._whiten(Xc).astype(self.dtype_)
+        Z = self._whiten(Xc).astype(self.dtype_)
         self._logdet_L = (0.0 if mode == "iso" else float(np.log(L).sum()) if mode == "diag"
                           else float(np.log(np.diag(L)).sum()))
         sigma = 1.0  # the rules' factors multiply S; for S = I they are scaled by the data's spread
@@ -255,7 +256,8 @@ class GaussianKDE(_Fitted):
                 raise ValueError(f"bandwidth: {bw!r} needs data with a positive spread "
                                  "(at least two distinct points); pass a number")
         self.data_scale_ = sigma
-        self._pack(self._Z)
+        self._pack(Z)
+        del Z, Xc  # the core keeps its packed copy; LOO queries are rebuilt from X in chunks
         if bw == "scott":
             h = sigma * neff ** (-1.0 / (d + 4))
         elif bw == "silverman":
@@ -315,6 +317,9 @@ class GaussianKDE(_Fitted):
         if self._mode == "diag":
             return Xc / self._L
         return Xc @ self._Linv.T
+
+    def _data_rows(self, a, b):
+        return self._whiten(self._X[a:b].astype(np.float64) - self.mean_)
 
     @property
     def kernel_covariance_(self):
@@ -466,8 +471,10 @@ class VonMisesFisherKDE(_Fitted):
                 raise ValueError(f"kappa: expected a number, 'rot' or 'cv', got {kappa!r}")
         else:
             kappa = _positive(kappa, "kappa")
-        self._Z = self._unit(arr, "X")
-        self._pack(self._Z)
+        Z = self._unit(arr, "X")
+        self._pack(Z)
+        self._resultant = np.linalg.norm((np.ones(self.n_) if w is None else w) @ Z)
+        del Z  # the core keeps its packed copy; LOO queries are rebuilt from X in chunks
         if isinstance(kappa, str):
             rot = self._rule_of_thumb()
             kappa = rot if kappa == "rot" else _search(self.cv_scores, rot, 2.0 ** -6, 2.0 ** 3)
@@ -479,19 +486,21 @@ class VonMisesFisherKDE(_Fitted):
         (k^((q+1)/2) [2q I_{(q+1)/2}(2k) + (2+q) k I_{(q+3)/2}(2k)] n), kernel kappa = 1/h^2,
         q = d - 1, k the data's vMF concentration; evaluated in logs."""
         d, q = self.d_, self.d_ - 1
-        ww = np.ones(self.n_) if self._w is None else self._w
-        rbar = float(np.linalg.norm(ww @ self._Z)) / self._W
+        rbar = float(self._resultant) / self._W
         k = min(max(_vmf_mle_kappa(rbar, d), 1e-3), 1e8)
         num = math.log(4.0) + 0.5 * math.log(math.pi) + 2 * float(_log_bessel_i((q - 1) / 2, k)[0])
         t1 = math.log(2.0 * q) + float(_log_bessel_i((q + 1) / 2, 2 * k)[0]) if q > 0 else -math.inf
         t2 = math.log(2.0 + q) + math.log(k) + float(_log_bessel_i((q + 3) / 2, 2 * k)[0])
-        den = (q + 1) / 2 * math.log(k) + np.logaddexp(t1, t2) + math.log(self.neff())
+        den = (q + 1) / 2 * math.log(k) + np.logaddexp(t1, t2) + math.log(self.neff_)
         log_h = (num - den) / (q + 4)
         return float(min(max(math.exp(-2 * log_h), 1e-8), 1e12))
 
-    def neff(self):
-        ww = np.ones(self.n_) if self._w is None else self._w
-        return self._W ** 2 / float((ww ** 2).sum())
+    def _data_rows_of(self, idx):
+        a = self._X[idx].astype(np.float64)
+        return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+    def _data_rows(self, a, b):
+        return self._data_rows_of(slice(a, b))
 
     def score_samples(self, Y):
         """Log density at each row of Y (m, d) (unit vectors; see ``on_unnormalized``). Returns the
@@ -516,7 +525,7 @@ class VonMisesFisherKDE(_Fitted):
         n_samples = _count(n_samples)
         rng = np.random.default_rng(seed)
         p = None if self._w is None else self._w / self._W
-        mu = self._Z[rng.choice(self.n_, size=n_samples, p=p)]
+        mu = self._data_rows_of(rng.choice(self.n_, size=n_samples, p=p))
         return _sample_result(self._conv, _sample_vmf(mu, self.kappa_, rng))
 
 

@@ -264,11 +264,12 @@ def test_cv_near_optimum_gaussian_data():
 
 
 def test_cv_high_dimension_regime():
-    """d = 60, n = e^(0.15 d) ~ 8100: the LOO maximiser lies near the derived KL-optimal
-    bandwidth 0.96 (shared notes, Biroli-Mezard regime), well below h_G = 1.18."""
+    """alpha = log(n)/d = 0.15: the LOO maximiser lies near the derived KL-optimal bandwidth
+    0.96 (shared notes, Biroli-Mezard regime; simulated argmax 1.0 at d = 60), below h_G = 1.18.
+    Here a small instance: d = 30, n = 90."""
     rng = np.random.default_rng(16)
     d = 30
-    n = int(math.exp(0.15 * d))  # 90: a smaller, quicker instance of the same regime
+    n = int(math.exp(0.15 * d))
     X = rng.standard_normal((n, d)).astype(np.float32)
     est = sm.GaussianKDE("cv").fit(X)
     assert 0.6 < est.bandwidth_ < 1.4
