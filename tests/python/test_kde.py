@@ -445,3 +445,13 @@ def test_zero_weights_and_single_point():
     assert got[0] == pytest.approx(-12.5 - 0.5 * LOG_2PI, rel=1e-12)
     assert sm.GaussianKDE(1.0).fit(X[:1]).cv_scores([1.0])[0] == -np.inf  # nothing left out of one point
     assert sm.kde_logpdf(np.zeros((0, 1)), X, 1.0).shape == (0,)
+
+
+def test_one_dimensional_inputs():
+    """1-D X is n points in d = 1 (SciPy's convention); a 1-D Y against d > 1 is one point."""
+    got = sm.kde_logpdf(np.array([0.0, 1.0]), np.array([0.0, 1.0, 2.0]), 1.0)
+    ref = np.log(scipy.stats.norm.pdf(np.array([0.0, 1.0])[:, None] - np.array([0.0, 1.0, 2.0])).mean(axis=1))
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    X = np.random.default_rng(22).standard_normal((50, 4))
+    est = sm.GaussianKDE(0.7).fit(X)
+    np.testing.assert_allclose(est.score_samples(X[3]), est.score_samples(X[3:4]), rtol=0)
