@@ -106,6 +106,7 @@ class _Fitted:
     """What every estimator keeps after fit: the packed points and the weights."""
 
     def _fit_common(self, X, sample_weight, kernel):
+        self.__dict__.pop("_points", None)  # a failed refit leaves an unfitted estimator, not a mix
         conv, arr = _matrix(X, "X")
         n, d = arr.shape
         if n == 0:

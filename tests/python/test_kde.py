@@ -429,6 +429,11 @@ def test_bad_arguments():
             sm.GaussianKDE(1.0).fit(X, w)
     with pytest.raises(ValueError, match="call fit"):
         sm.GaussianKDE(1.0).score_samples(X)
+    refit = sm.GaussianKDE(1.0, covariance="full").fit(X)
+    with pytest.raises(ValueError, match="covariance:"):
+        refit.fit(np.random.default_rng(2).standard_normal((3, 5)))
+    with pytest.raises(ValueError, match="call fit"):
+        refit.score_samples(X)
     with pytest.raises(ValueError, match="kernel: expected"):
         sm.kde_logpdf(X, X, 1.0, kernel="tophat")
     with pytest.raises(TypeError, match="X: .*not supported"):
