@@ -1,7 +1,8 @@
 // Tile kernel of the log-space KDE (stablemath/kde.hpp): inner products of a few queries with a
 // packed panel of points (a register-blocked micro-kernel written as plain loops that gcc/clang
 // vectorise under the per-ISA target attribute), then the log-kernel values folded into one
-// LseState per (query, scale). Force-inlined into the per-ISA wrappers of kde.hpp.
+// LseState per (query, scale). With one scale (gcc/clang) the exponents and their maxima are formed
+// in the micro-kernel's registers. Force-inlined into the per-ISA wrappers of kde.hpp.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +36,14 @@ template <class T> struct tile_shape {
 // pairs on the baseline): plain arrays, even fully unrolled, were kept in memory by gcc 12 (3x
 // slower). Other compilers get the plain loop.
 #if defined(__GNUC__) || defined(__clang__)
-template <class T>
-SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo) {
+#define SM_KDE_FUSED_VALUES 1
+// Fused (one scale, gcc/clang): instead of the inner products, store the exponents
+// s * min(dot + u_j + t_r, cap) + lw_j and keep each query's running maximum in mx[r]
+// (the generic value pass, one more read and write of the tile, is then not needed).
+template <bool Fused, class T>
+SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo,
+                                const T* u = nullptr, const T* lw = nullptr, const T* t = nullptr, T s = 0,
+                                T cap = 0, T* mx = nullptr) {
     constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
     typedef T V __attribute__((vector_size(32)));
     typedef T VU __attribute__((vector_size(32), aligned(alignof(T)), may_alias));  // unaligned loads/stores
@@ -57,14 +64,34 @@ SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d
             for (std::size_t v = 0; v < NV; ++v) acc[r][v] += yk * xv[v];
         }
     }
+    if (Fused) {
+        const V capv = V{} + cap;
+        SM_UNROLL
+        for (std::size_t r = 0; r < R; ++r) {
+            V m = reinterpret_cast<const VU*>(mx + r * W)[0];
+            SM_UNROLL
+            for (std::size_t v = 0; v < NV; ++v) {
+                V a = acc[r][v] + reinterpret_cast<const VU*>(u)[v] + t[r];
+                a = a > capv ? capv : a;
+                const V val = s * a + reinterpret_cast<const VU*>(lw)[v];
+                reinterpret_cast<VU*>(out + r * ldo)[v] = val;
+                m = val > m ? val : m;
+            }
+            reinterpret_cast<VU*>(mx + r * W)[0] = m;
+        }
+        return;
+    }
     SM_UNROLL
     for (std::size_t r = 0; r < R; ++r)
         SM_UNROLL
         for (std::size_t v = 0; v < NV; ++v) reinterpret_cast<VU*>(out + r * ldo)[v] = acc[r][v];
 }
 #else
-template <class T>
-SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo) {
+#define SM_KDE_FUSED_VALUES 0
+template <bool Fused, class T>
+SM_FORCE_INLINE void micro_dots(const T* const* y, const T* panel, std::size_t d, T* out, std::size_t ldo,
+                                const T* = nullptr, const T* = nullptr, const T* = nullptr, T = 0, T = 0,
+                                T* = nullptr) {
     constexpr std::size_t P = tile_shape<T>::P, R = tile_shape<T>::R;
     T acc[R][P] = {};
     for (std::size_t k = 0; k < d; ++k)
@@ -131,8 +158,17 @@ SM_FORCE_INLINE void run_tile_job(const TileJob<T>& J) {
             const std::size_t rows = (J.q_end - q0) < R ? (J.q_end - q0) : R;
             const T* yr[R];
             for (std::size_t r = 0; r < R; ++r) yr[r] = J.y + (q0 + (r < rows ? r : 0)) * J.ldy;  // pad with row 0
-            for (std::size_t p = 0; p < len; p += P)
-                micro_dots(yr, J.panels + (c0 + p) * J.d, J.d, J.buf + p, J.chunk);
+            const bool fused = SM_KDE_FUSED_VALUES && J.H == 1;
+            T tr[R], mxl[R * (32 / sizeof(T))];
+            for (std::size_t r = 0; r < R; ++r) tr[r] = J.t[q0 + (r < rows ? r : 0)];
+            for (std::size_t e = 0; e < R * (32 / sizeof(T)); ++e) mxl[e] = ninf;
+            for (std::size_t p = 0; p < len; p += P) {
+                if (fused)
+                    micro_dots<true>(yr, J.panels + (c0 + p) * J.d, J.d, J.buf + p, J.chunk, J.u + c0 + p,
+                                     J.lw + c0 + p, tr, J.scales[0], J.cap, mxl);
+                else
+                    micro_dots<false>(yr, J.panels + (c0 + p) * J.d, J.d, J.buf + p, J.chunk);
+            }
             for (std::size_t r = 0; r < rows; ++r) {
                 const std::size_t q = q0 + r;
                 const T tq = J.t[q];
@@ -146,14 +182,24 @@ SM_FORCE_INLINE void run_tile_job(const TileJob<T>& J) {
                     if (me >= c0 && me < c0 + len) self = me - c0;
                 }
                 for (std::size_t h = 0; h < J.H; ++h) {
-                    T mt = values_and_max(g, u, lw, tq, J.scales[h], J.cap, J.vals, len);
+                    T* v = fused ? J.buf + r * J.chunk : J.vals;
+                    T mt;
+                    if (fused) {
+                        mt = ninf;
+                        for (std::size_t e = 0; e < 32 / sizeof(T); ++e) {
+                            const T x = mxl[r * (32 / sizeof(T)) + e];
+                            mt = x > mt ? x : mt;
+                        }
+                    } else {
+                        mt = values_and_max(g, u, lw, tq, J.scales[h], J.cap, v, len);
+                    }
                     if (self < len) {  // leave-one-out: the query's own term is skipped, not subtracted
-                        J.vals[self] = ninf;
-                        mt = row_max(J.vals, len);
+                        v[self] = ninf;
+                        mt = row_max(v, len);
                     }
                     LseState<T>& st = J.states[(q - J.q_begin) * J.H + h];
                     const T ref = mt > st.m ? mt : st.m;
-                    st = merge(st, row_state_given_max(J.vals, len, ref));
+                    st = merge(st, row_state_given_max(v, len, ref));
                 }
             }
         }
