@@ -1,6 +1,6 @@
 // Tile kernel of the log-space KDE (stablemath/kde.hpp): inner products of a few queries with a
-// packed panel of points (a register-blocked micro-kernel written as plain loops that gcc/clang
-// vectorise under the per-ISA target attribute), then the log-kernel values folded into one
+// packed panel of points (a register-blocked micro-kernel on GCC/Clang vector-extension values,
+// compiled under each per-ISA target attribute; a plain loop elsewhere), then the log-kernel values folded into one
 // LseState per (query, scale). With one scale (gcc/clang) the exponents and their maxima are formed
 // in the micro-kernel's registers. Force-inlined into the per-ISA wrappers of kde.hpp.
 #pragma once
