@@ -17,6 +17,7 @@ namespace stablemath_py {
 void bind_softmax(nb::module_& m);
 void bind_special(nb::module_& m);
 void bind_sparsemax(nb::module_& m);
+void bind_kde(nb::module_& m);
 }  // namespace stablemath_py
 
 NB_MODULE(_core, m) {
@@ -24,6 +25,7 @@ NB_MODULE(_core, m) {
     stablemath_py::bind_softmax(m);
     stablemath_py::bind_special(m);
     stablemath_py::bind_sparsemax(m);
+    stablemath_py::bind_kde(m);
     m.def("isa", [] { return std::string(sm::cpu::select_isa()); }, "Instruction set of the kernels chosen at import.");
     m.def("get_num_threads", [] { return sm::cpu::ThreadPool::instance().num_threads(); });
     m.def("set_num_threads", [](int n) {

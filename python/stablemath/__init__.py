@@ -7,6 +7,7 @@ does not import torch).
 """
 from . import _core
 from ._api import log_softmax, logsumexp, softmax
+from ._kde import GaussianKDE, VonMisesFisherKDE, kde_logpdf
 from ._sparsemax import sparsemax, sparsemax_backward, sparsemax_loss
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
@@ -18,6 +19,7 @@ __all__ = [
     "sparsemax", "sparsemax_loss", "sparsemax_backward",
     "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio",
     "vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle", "vmf_logpdf", "vmf_fit", "vmf_sample",
+    "GaussianKDE", "VonMisesFisherKDE", "kde_logpdf",
     "get_num_threads", "set_num_threads", "cpu_isa",
 ]
 
