@@ -8,10 +8,14 @@ from . import _core
 from ._api import log_softmax, logsumexp, softmax
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
+from ._losses import SoftmaxCollapse, softmax_collapse, softmax_cross_entropy
+from ._stablemax import log_stablemax, stablemax, stablemax_cross_entropy
 
 __version__ = "0.1.0"
 __all__ = ["logsumexp", "softmax", "log_softmax", "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke",
-           "bessel_i_ratio", "bessel_k_ratio", "get_num_threads", "set_num_threads", "cpu_isa"]
+           "bessel_i_ratio", "bessel_k_ratio",
+           "stablemax", "log_stablemax", "stablemax_cross_entropy", "softmax_cross_entropy", "softmax_collapse",
+           "SoftmaxCollapse", "get_num_threads", "set_num_threads", "cpu_isa"]
 
 
 def get_num_threads() -> int:

@@ -4,3 +4,6 @@
 #include "lse_state.hpp"
 #include "logsumexp.hpp"
 #include "softmax.hpp"
+#include "stablemax.hpp"
+#include "cpu/stablemax.hpp"
+#include "cpu/losses.hpp"
