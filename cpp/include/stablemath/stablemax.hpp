@@ -59,8 +59,16 @@ struct StablemaxScale {
     double scaled;
     int exp2;
     // log(sum); NaN when the row holds NaN or +inf, -inf when the sum is 0 (all -inf or empty).
+    // As k ln2 + log(m), sum = m 2^k with m in [sqrt(1/2), sqrt(2)): log(scaled) + exp2 ln2 would
+    // add the rounding error of log(2^-64 ...) ~ 44 eps to results of order 1.
     SM_HOST_DEVICE double log_sum() const {
-        return scaled != scaled ? scaled : std::log(scaled) + exp2 * 0.69314718055994530942;
+        if (scaled != scaled || scaled == 0) return scaled != scaled ? scaled : -std::numeric_limits<double>::infinity();
+        int e = 0;
+        double m = std::frexp(scaled, &e);
+        if (m < 0.70710678118654752440) { m *= 2; --e; }
+        const double k = static_cast<double>(e + exp2);
+        using E = detail::exp_traits<double>;
+        return k * E::ln2_hi + (k * E::ln2_lo + std::log(m));
     }
 };
 
@@ -137,35 +145,39 @@ SM_INLINE T log1p_nonneg(T u) {
     return u == std::numeric_limits<T>::infinity() ? u : r;
 }
 
-template <class T> struct smx_lanes { static constexpr std::size_t value = 64 / sizeof(T); };
-
-// P and N of a contiguous row (see StablemaxSum), in double lane accumulators.
+// P and N of a contiguous row (see StablemaxSum). Lane accumulators in T (which cannot overflow:
+// every term is at most 2^64) vectorise at any ISA; they are flushed into double every B elements,
+// so the rounding error does not grow with the row length.
 template <class T>
 SM_INLINE StablemaxSum stablemax_sum(const T* x, std::size_t n) {
-    constexpr std::size_t L = smx_lanes<T>::value;
-    double p[L], q[L];
-    for (std::size_t j = 0; j < L; ++j) { p[j] = 0; q[j] = 0; }
+    constexpr std::size_t L = 128 / sizeof(T), B = 32 * L;
     const T down = T(0x1p-64), up = T(0x1p64);
+    double P = 0, N = 0;
     std::size_t i = 0;
-    for (; i + L <= n; i += L)
-        for (std::size_t j = 0; j < L; ++j) {
+    while (i < n) {
+        const std::size_t end = n - i < B ? n : i + B;
+        T p[L], q[L];
+        for (std::size_t j = 0; j < L; ++j) { p[j] = 0; q[j] = 0; }
+        for (; i + L <= end; i += L)
+            for (std::size_t j = 0; j < L; ++j) {
+                const T v = x[i + j];
+                const T t = T(1) + std::fabs(v);
+                const bool pos = v >= T(0);
+                const T a = t * down, b = up / t;
+                p[j] += pos ? a : T(0);
+                q[j] += pos ? T(0) : b;
+            }
+        for (std::size_t j = 0; i + j < end; ++j) {
             const T v = x[i + j];
             const T t = T(1) + std::fabs(v);
             const bool pos = v >= T(0);
-            const T a = t * down, b = up / t;
-            p[j] += static_cast<double>(pos ? a : T(0));
-            q[j] += static_cast<double>(pos ? T(0) : b);
+            p[j] += pos ? t * down : T(0);
+            q[j] += pos ? T(0) : up / t;
         }
-    for (std::size_t j = 0; i + j < n; ++j) {
-        const T v = x[i + j];
-        const T t = T(1) + std::fabs(v);
-        const bool pos = v >= T(0);
-        p[j] += static_cast<double>(pos ? t * down : T(0));
-        q[j] += static_cast<double>(pos ? T(0) : up / t);
+        i = end;
+        for (std::size_t j = 0; j < L; ++j) { P += static_cast<double>(p[j]); N += static_cast<double>(q[j]); }
     }
-    for (std::size_t w = L / 2; w > 0; w /= 2)
-        for (std::size_t j = 0; j < w; ++j) { p[j] += p[j + w]; q[j] += q[j + w]; }
-    return StablemaxSum{p[0], q[0]};
+    return StablemaxSum{P, N};
 }
 
 // y = s(x) / sum, given inv = 1 / scaled and neg_k = 2^-exp2 / scaled (see StablemaxScale):
