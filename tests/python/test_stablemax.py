@@ -335,3 +335,34 @@ def test_stablemax_ce_nonfinite_and_ignore():
     assert np.isnan(m)  # mean over no rows
     with pytest.raises(IndexError, match="^target:"):
         stablemath.stablemax_cross_entropy(x, [0, 1, 3, 0])
+
+
+ISA_WORKER = """
+import sys
+import numpy as np
+import stablemath
+x = np.load(sys.argv[1])
+np.save(sys.argv[2], np.stack([stablemath.stablemax(x), stablemath.log_stablemax(x)]))
+print(stablemath.cpu_isa())
+"""
+
+
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
+def test_every_kernel_table(isa, tmp_path):
+    """Each instruction-set table (forced with STABLEMATH_ISA) meets the same bounds."""
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((5, 257)) * rng.choice([1e-3, 1.0, 1e4, 1e30], size=(5, 1))).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = dict(os.environ, STABLEMATH_ISA=isa)
+    res = subprocess.run([sys.executable, "-c", ISA_WORKER, str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    if res.stdout.strip() != isa:
+        pytest.skip(f"{isa} not supported by this CPU (ran {res.stdout.strip()})")
+    y, ly = np.load(tmp_path / "y.npy")
+    assert_ulp(y, ref_stablemax(x), 4, dtype=np.float32)
+    assert np.all(np.abs(ly - ref_log_stablemax(x)) <= log_tol(x, "float32"))
