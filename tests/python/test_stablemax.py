@@ -366,3 +366,22 @@ def test_every_kernel_table(isa, tmp_path):
     y, ly = np.load(tmp_path / "y.npy")
     assert_ulp(y, ref_stablemax(x), 4, dtype=np.float32)
     assert np.all(np.abs(ly - ref_log_stablemax(x)) <= log_tol(x, "float32"))
+
+
+def stablemax_vjp(x, y, g, axis=-1):
+    """Backward of y = stablemax(x) for the torch layer: s'(x)/s(x) = 1/(1 + |x|) on both branches
+    (1/t for x >= 0, s^2/s = s = 1/t for x < 0), so dx_j = y_j / (1 + |x_j|) (g_j - sum_i g_i y_i)."""
+    return y / (1 + np.abs(x)) * (g - (g * y).sum(axis=axis, keepdims=True))
+
+
+def test_backward_formula_against_autograd():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 8)) * 4
+    x[0, :3] = [0.0, -0.0, 1.0]  # the branch point and the reference code's singular point
+    g = rng.standard_normal((5, 8))
+    xt = torch.tensor(x, requires_grad=True)
+    prieto_stablemax(xt).backward(torch.tensor(g))
+    y = stablemath.stablemax(x)
+    np.testing.assert_allclose(stablemax_vjp(x, y, g), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    fd = finite_diff(lambda z: float((stablemath.stablemax(z) * g).sum()), x)
+    np.testing.assert_allclose(fd, stablemax_vjp(x, y, g), rtol=1e-6, atol=1e-9)
