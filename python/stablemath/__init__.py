@@ -8,15 +8,19 @@ does not import torch).
 from . import _core
 from ._api import log_softmax, logsumexp, softmax
 from ._kde import GaussianKDE, VonMisesFisherKDE, kde_logpdf
+from ._losses import SoftmaxCollapse, softmax_collapse, softmax_cross_entropy
 from ._sparsemax import sparsemax, sparsemax_backward, sparsemax_loss
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
+from ._stablemax import log_stablemax, stablemax, stablemax_cross_entropy
 from ._vmf import vmf_fit, vmf_kappa_mle, vmf_log_normalizer, vmf_logpdf, vmf_mean_resultant, vmf_sample
 
 __version__ = "0.1.0"
 __all__ = [
     "logsumexp", "softmax", "log_softmax",
     "sparsemax", "sparsemax_loss", "sparsemax_backward",
+    "stablemax", "log_stablemax", "stablemax_cross_entropy", "softmax_cross_entropy", "softmax_collapse",
+    "SoftmaxCollapse",
     "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio",
     "vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle", "vmf_logpdf", "vmf_fit", "vmf_sample",
     "GaussianKDE", "VonMisesFisherKDE", "kde_logpdf",

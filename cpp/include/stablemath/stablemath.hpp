@@ -5,3 +5,6 @@
 #include "logsumexp.hpp"
 #include "softmax.hpp"
 #include "sparsemax.hpp"
+#include "stablemax.hpp"
+#include "cpu/stablemax.hpp"
+#include "cpu/losses.hpp"

@@ -13,6 +13,7 @@
 #include "../config.hpp"
 #include "../lse_state.hpp"
 #include "../detail/row_kernels.hpp"
+#include "../stablemax.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
 namespace cpu {
@@ -33,6 +34,10 @@ struct KernelTable {
     void (*sub2_store)(const T*, T*, std::size_t, T, T);
     ExtSum<T> (*ext_reduce)(const T*, std::size_t, T&);
     void (*ext_scale_store)(const T*, T*, std::size_t, T, T);
+    // StableMax (stablemax.hpp): the scaled row sum of s, and the two output passes.
+    StablemaxSum (*stablemax_sum)(const T*, std::size_t);
+    void (*stablemax_store)(const T*, T*, std::size_t, T, T);
+    void (*log_stablemax_store)(const T*, T*, std::size_t, T);
 };
 
 namespace detail {
