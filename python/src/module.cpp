@@ -16,12 +16,14 @@ namespace sm = stablemath;
 namespace stablemath_py {
 void bind_softmax(nb::module_& m);
 void bind_special(nb::module_& m);
+void bind_topk(nb::module_& m);
 }  // namespace stablemath_py
 
 NB_MODULE(_core, m) {
     m.doc() = "stablemath compiled core (private; use the stablemath package)";
     stablemath_py::bind_softmax(m);
     stablemath_py::bind_special(m);
+    stablemath_py::bind_topk(m);
     m.def("isa", [] { return std::string(sm::cpu::select_isa()); }, "Instruction set of the kernels chosen at import.");
     m.def("get_num_threads", [] { return sm::cpu::ThreadPool::instance().num_threads(); });
     m.def("set_num_threads", [](int n) {

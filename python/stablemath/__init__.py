@@ -8,10 +8,11 @@ from . import _core
 from ._api import log_softmax, logsumexp, softmax
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
+from ._topk import logsumexp_topk, softmax_topk
 
 __version__ = "0.1.0"
 __all__ = ["logsumexp", "softmax", "log_softmax", "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke",
-           "bessel_i_ratio", "bessel_k_ratio", "get_num_threads", "set_num_threads", "cpu_isa"]
+           "bessel_i_ratio", "bessel_k_ratio", "softmax_topk", "logsumexp_topk", "get_num_threads", "set_num_threads", "cpu_isa"]
 
 
 def get_num_threads() -> int:
