@@ -77,8 +77,10 @@ def check_topk(x, k, axis=-1, log=False, msg=""):
         assert_ulp(vals, ref_v, 1, dtype=name, msg=msg)
     else:
         x64 = to_f64(x)
-        finite_rows = np.all(np.isfinite(x64), axis=axis, keepdims=True)
-        xs = np.where(finite_rows, x64, 0.0)
+        # Bounds of the rows with a finite maximum (-inf entries have probability exactly 0).
+        ok_rows = ~np.any(np.isnan(x64) | np.isposinf(x64), axis=axis, keepdims=True)
+        ok_rows &= ~np.all(np.isneginf(x64), axis=axis, keepdims=True)
+        xs = np.where(ok_rows, np.where(np.isneginf(x64), -1e300, x64), 0.0)
         soft_b, log_b = softmax_bounds(xs, axis % x64.ndim, name)
         bound = np.take_along_axis(log_b if log else soft_b, ref_i, axis=axis)
         with np.errstate(invalid="ignore"):
