@@ -9,8 +9,8 @@
 //      each hold an element >= t0), so only blocks whose maximum reaches t0 are scanned, in index
 //      order, for elements >= t0: about k blocks of n/128 on random data. For k <= kTopkListMax
 //      they stream into a sorted list of k entries, else they are collected and selected
-//      (nth_element + sort). With k >= the number of blocks there is no filter: any k works, at
-//      the cost of a selection over the row. A row holding NaN is ranked by a partial sort.
+//      (nth_element + sort). With k >= the number of blocks, t0 is the k-th value itself, from
+//      nth_element on the values. A row holding NaN is ranked by a partial sort of indices.
 //   3. The k values from the state: exp(x_i - m) / (c + s), or (x_i - m) - log(c + s) (log1p form).
 // Ranking rule: detail/topk_select.hpp (NaN first, then larger values, ties to the smaller index).
 #pragma once
@@ -47,16 +47,16 @@ struct TopkPart {
     std::vector<stablemath::detail::TopEntry<T>> top;  // ranked; left empty when the part has NaN
 };
 
-// The k-th largest of v[0..nb), nb > k (v holds no NaN).
+// The k-th largest of v[0..n), k <= n (v holds no NaN).
 template <class T>
-T kth_largest(const std::vector<T>& v, std::size_t k) {
+T kth_largest(const T* v, std::size_t n, std::size_t k) {
     if (k <= kTopkListMax) {  // a few list inserts beat a selection over all of v
         stablemath::detail::TopList<T> top(k);
-        for (std::size_t j = 0; j < v.size(); ++j) top.push(v[j], static_cast<std::int64_t>(j));
+        for (std::size_t j = 0; j < n; ++j) top.push(v[j], static_cast<std::int64_t>(j));
         return top.kth();
     }
     thread_local std::vector<T> sel;
-    sel.assign(v.begin(), v.end());
+    sel.assign(v, v + n);
     std::nth_element(sel.begin(), sel.begin() + static_cast<std::ptrdiff_t>(k - 1), sel.end(),
                      [](T a, T b) { return a > b; });
     return sel[k - 1];
@@ -72,8 +72,11 @@ TopkPart<T> topk_part_scan(const KernelTable<T>& kt, const T* x, std::size_t bas
     TopkPart<T> part;
     part.st = kt.block_max_state(x + base, len, bmax.data());
     if (part.st.s != part.st.s) return part;  // NaN (block maxima ignore it): the caller ranks the row
-    // Lower bound on the part's k-th value (-inf when it has k blocks or fewer: no filter).
-    const T t0 = nb > k ? kth_largest(bmax, k) : -std::numeric_limits<T>::infinity();
+    // Lower bound on the part's k-th value: from the block maxima; with k blocks or fewer, the
+    // k-th value itself (a selection on the values, cheaper than on (value, index) pairs).
+    T t0 = -std::numeric_limits<T>::infinity();
+    if (nb > k) t0 = kth_largest(bmax.data(), nb, k);
+    else if (k > kTopkListMax && k < len) t0 = kth_largest(x + base, len, k);
     if (k <= kTopkListMax) {
         // Only v >= t0 can enter; once the list is full, only v above its k-th value.
         stablemath::detail::TopList<T> top(k);
