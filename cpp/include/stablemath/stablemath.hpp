@@ -4,3 +4,4 @@
 #include "lse_state.hpp"
 #include "logsumexp.hpp"
 #include "softmax.hpp"
+#include "topk.hpp"

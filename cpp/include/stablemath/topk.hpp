@@ -9,8 +9,7 @@
 //      each hold an element >= t0), so only blocks whose maximum reaches t0 are scanned, in index
 //      order, for elements >= t0: about k blocks of n/128 on random data. For k <= kTopkListMax
 //      they stream into a sorted list of k entries, else they are collected and selected
-//      (nth_element + sort). With k >= the number of blocks, t0 comes from the values in groups
-//      of 8 instead. A row holding NaN is ranked by a partial sort of indices.
+//      (nth_element + sort). With fewer than 4k blocks, t0 comes from the values in groups of 8. A row holding NaN is ranked by a partial sort of indices.
 //   3. The k values from the state: exp(x_i - m) / (c + s), or (x_i - m) - log(c + s) (log1p form).
 // Ranking rule: detail/topk_select.hpp (NaN first, then larger values, ties to the smaller index).
 #pragma once
@@ -47,20 +46,15 @@ struct TopkPart {
     std::vector<stablemath::detail::TopEntry<T>> top;  // ranked; left empty when the part has NaN
 };
 
-// A lower bound on the k-th largest of v[0..n), k <= n, v without NaN: exact for k <= kTopkListMax
-// (list inserts), else the k-th largest of the maxima of groups of 8 (regrouped while there are
-// at least 16k of them; a subset's group maxima rank below the values they stand for), selected
-// by nth_element: ~8x less selection work than on v, and it remains a valid filter threshold.
+// A lower bound on the k-th largest of v[0..n), k < n, v without NaN. With `group` and n >= 16k:
+// the k-th largest of the maxima of groups of 8 (regrouped while there are at least 16k of them;
+// group maxima of a subset rank below the values they stand for), ~8x less selection work. Then
+// list inserts for k <= kTopkListMax, nth_element above.
 template <class T>
-T kth_lower_bound(const T* v, std::size_t n, std::size_t k) {
-    if (k <= kTopkListMax) {
-        stablemath::detail::TopList<T> top(k);
-        for (std::size_t j = 0; j < n; ++j) top.push(v[j], static_cast<std::int64_t>(j));
-        return top.kth();
-    }
+T kth_lower_bound(const T* v, std::size_t n, std::size_t k, bool group) {
     thread_local std::vector<T> sel;
     std::size_t m = n;
-    if (n >= 16 * k) {
+    if (group && n >= 16 * k) {
         m = n / 8;  // a tail of < 8 elements is left out: still a lower bound
         sel.resize(m);
         for (std::size_t j = 0; j < m; ++j) {
@@ -79,6 +73,11 @@ T kth_lower_bound(const T* v, std::size_t n, std::size_t k) {
     } else {
         sel.assign(v, v + n);
     }
+    if (k <= kTopkListMax) {
+        stablemath::detail::TopList<T> top(k);
+        for (std::size_t j = 0; j < m; ++j) top.push(sel[j], static_cast<std::int64_t>(j));
+        return top.kth();
+    }
     std::nth_element(sel.begin(), sel.begin() + static_cast<std::ptrdiff_t>(k - 1),
                      sel.begin() + static_cast<std::ptrdiff_t>(m), [](T a, T b) { return a > b; });
     return sel[k - 1];
@@ -94,11 +93,12 @@ TopkPart<T> topk_part_scan(const KernelTable<T>& kt, const T* x, std::size_t bas
     TopkPart<T> part;
     part.st = kt.block_max_state(x + base, len, bmax.data());
     if (part.st.s != part.st.s) return part;  // NaN (block maxima ignore it): the caller ranks the row
-    // Lower bound t0 on the part's k-th value: from the block maxima, or with k blocks or fewer
-    // from the values themselves (k <= kTopkListMax streams the whole part through the list).
+    // Lower bound t0 on the part's k-th value: from the block maxima when there are many blocks
+    // per wanted element, else from the values in groups of 8 (exactly, on short rows with k > 16;
+    // -inf on short rows with k <= 16: the list takes the whole part).
     T t0 = -std::numeric_limits<T>::infinity();
-    if (nb > k) t0 = kth_lower_bound(bmax.data(), nb, k);
-    else if (k > kTopkListMax && k < len) t0 = kth_lower_bound(x + base, len, k);
+    if (nb >= 4 * k) t0 = kth_lower_bound(bmax.data(), nb, k, k > kTopkListMax);
+    else if (len >= 16 * k || (k > kTopkListMax && k < len)) t0 = kth_lower_bound(x + base, len, k, true);
     if (k <= kTopkListMax) {
         // Only v >= t0 can enter; once the list is full, only v above its k-th value.
         stablemath::detail::TopList<T> top(k);
