@@ -151,6 +151,24 @@ def targets(sp, sp_cpu, quick):
     return lines
 
 
+def readme_table(json_path) -> str:
+    """The README's summary table from a results JSON: one row per (shape, k)."""
+    d = json.loads(Path(json_path).read_text())
+    by = {(tuple(r["shape"]), r["k"], r["impl"]): r for r in d["results"]}
+    lines = ["| shape | k | stablemath ms | torch ms | speedup | speedup (CPU time) | stablemath Gelem/s | "
+             "ref: logsumexp ms | ref: x.sum ms |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (shape, k, impl), r in by.items():
+        if impl != "stablemath.softmax_topk":
+            continue
+        t = by[(shape, k, "torch.topk(torch.softmax)")]
+        lse, rd = by[(shape, None, "ref: stablemath.logsumexp")], by[(shape, None, "ref: torch x.sum(-1)")]
+        lines.append(f"| {fmt_shape(shape)} | {k} | {r['median_s'] * 1e3:.1f} | {t['median_s'] * 1e3:.1f} | "
+                     f"{t['median_s'] / r['median_s']:.1f}x | {t['cpu_s'] / r['cpu_s']:.1f}x | {r['gelem_s']:.2f} | "
+                     f"{lse['median_s'] * 1e3:.1f} | {rd['median_s'] * 1e3:.1f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ncpu = len(os.sched_getaffinity(0))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -167,7 +185,11 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=4.0, help="input = scale * standard normal")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="output prefix (default bench/results/topk[_quick])")
+    ap.add_argument("--readme", metavar="JSON", default=None, help="only print the README table from a results JSON")
     args = ap.parse_args(argv)
+    if args.readme:
+        print(readme_table(args.readme))
+        return 0
     if args.repeat is None:
         args.repeat = 3 if args.quick else 5
     out = Path(args.out or HERE / "results" / ("topk_quick" if args.quick else "topk"))
