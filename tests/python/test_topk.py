@@ -364,3 +364,49 @@ def test_property_matches_reference(case):
     fin = np.all(np.isfinite(v), axis=-1)
     assert np.all(np.diff(v[fin], axis=-1) <= 0)
     assert all(len(set(r)) == k for r in np.asarray(idx).tolist())
+
+
+# --------------------------------------------------------------------------------------------
+# every kernel table (block_max_state is compiled once per ISA)
+# --------------------------------------------------------------------------------------------
+ISA_WORKER = """
+import sys
+import numpy as np
+import stablemath
+inp = np.load(sys.argv[1])
+out = {"isa": np.array(stablemath.cpu_isa())}
+for key in inp.files:
+    k = int(key.split("_")[1])
+    v, i = stablemath.softmax_topk(inp[key], k)
+    out[key + ":v"], out[key + ":i"] = v, i
+np.savez(sys.argv[2], **out)
+"""
+
+
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
+def test_every_isa(isa, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(10)
+    data = {}
+    for j, (shape, k) in enumerate([((5, 1000), 3), ((2, PART + 999), 16), ((64, 300), 40), ((3, 5000), 1)]):
+        x = rng.standard_normal(shape) * 3
+        x[0, 7] = np.inf if j == 1 else x[0, 7]
+        data[f"x{j}_{k}_f32"] = x.astype(np.float32)
+        data[f"x{j}_{k}_f64"] = x
+    np.savez(tmp_path / "in.npz", **data)
+    env = dict(os.environ, STABLEMATH_ISA=isa)
+    r = subprocess.run([sys.executable, "-c", ISA_WORKER, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = np.load(tmp_path / "out.npz")
+    assert str(out["isa"]) == isa or isa == "avx512"  # avx512 falls back where the CPU lacks it
+    for key, x in data.items():
+        k = int(key.split("_")[1])
+        ref_v, ref_i = ref_topk(x, k)
+        np.testing.assert_array_equal(out[key + ":i"], ref_i, err_msg=f"{out['isa']} {key}")
+        assert_same_nonfinite(out[key + ":v"], ref_v, key)
+        fin = np.isfinite(ref_v)
+        np.testing.assert_allclose(out[key + ":v"][fin], ref_v[fin], rtol=1e-5 if key.endswith("f32") else 1e-13)
