@@ -9,7 +9,8 @@
 //      each hold an element >= t0), so only blocks whose maximum reaches t0 are scanned, in index
 //      order, for elements >= t0: about k blocks of n/128 on random data. For k <= kTopkListMax
 //      they stream into a sorted list of k entries, else they are collected and selected
-//      (nth_element + sort). With fewer than 4k blocks, t0 comes from the values in groups of 8. A row holding NaN is ranked by a partial sort of indices.
+//      (nth_element + sort). With fewer than 4k blocks, t0 comes from the values in groups of 8.
+//      A row holding NaN is ranked by a partial sort of indices.
 //   3. The k values from the state: exp(x_i - m) / (c + s), or (x_i - m) - log(c + s) (log1p form).
 // Ranking rule: detail/topk_select.hpp (NaN first, then larger values, ties to the smaller index).
 #pragma once
