@@ -19,6 +19,7 @@ void bind_special(nb::module_& m);
 void bind_sparsemax(nb::module_& m);
 void bind_kde(nb::module_& m);
 void bind_stablemax(nb::module_& m);
+void bind_topk(nb::module_& m);
 }  // namespace stablemath_py
 
 NB_MODULE(_core, m) {
@@ -28,6 +29,7 @@ NB_MODULE(_core, m) {
     stablemath_py::bind_sparsemax(m);
     stablemath_py::bind_kde(m);
     stablemath_py::bind_stablemax(m);
+    stablemath_py::bind_topk(m);
     m.def("isa", [] { return std::string(sm::cpu::select_isa()); }, "Instruction set of the kernels chosen at import.");
     m.def("get_num_threads", [] { return sm::cpu::ThreadPool::instance().num_threads(); });
     m.def("set_num_threads", [](int n) {

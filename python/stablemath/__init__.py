@@ -13,6 +13,7 @@ from ._sparsemax import sparsemax, sparsemax_backward, sparsemax_loss
 from ._special import (bessel_i_ratio, bessel_k_ratio, log_bessel_i, log_bessel_ie, log_bessel_k,
                        log_bessel_ke)
 from ._stablemax import log_stablemax, stablemax, stablemax_cross_entropy
+from ._topk import logsumexp_topk, softmax_topk
 from ._vmf import vmf_fit, vmf_kappa_mle, vmf_log_normalizer, vmf_logpdf, vmf_mean_resultant, vmf_sample
 
 __version__ = "0.1.0"
@@ -20,7 +21,7 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax",
     "sparsemax", "sparsemax_loss", "sparsemax_backward",
     "stablemax", "log_stablemax", "stablemax_cross_entropy", "softmax_cross_entropy", "softmax_collapse",
-    "SoftmaxCollapse",
+    "SoftmaxCollapse", "softmax_topk", "logsumexp_topk",
     "log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio",
     "vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle", "vmf_logpdf", "vmf_fit", "vmf_sample",
     "GaussianKDE", "VonMisesFisherKDE", "kde_logpdf",

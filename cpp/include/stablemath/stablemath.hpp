@@ -8,3 +8,4 @@
 #include "stablemax.hpp"
 #include "cpu/stablemax.hpp"
 #include "cpu/losses.hpp"
+#include "topk.hpp"

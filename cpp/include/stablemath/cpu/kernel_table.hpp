@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include "../config.hpp"
 #include "../lse_state.hpp"
 #include "../detail/row_kernels.hpp"
@@ -21,6 +22,10 @@ namespace cpu {
 // Elements per chunk: a chunk is read once from memory for its maximum and again from L1 for its
 // sum, so the chunked (online) reduction costs one memory read of the row.
 inline constexpr std::size_t kChunk = 2048;
+
+// Elements per block (64 and 256 measured slower) whose maximum block_max_state records (fused softmax + top-k, topk.hpp):
+// a block is scanned for top-k candidates only when its maximum can reach the current k-th value.
+inline constexpr std::size_t kTopkBlock = 128;
 
 template <class T>
 struct KernelTable {
@@ -38,6 +43,7 @@ struct KernelTable {
     StablemaxSum (*stablemax_sum)(const T*, std::size_t);
     void (*stablemax_store)(const T*, T*, std::size_t, T, T);
     void (*log_stablemax_store)(const T*, T*, std::size_t, T);
+    LseState<T> (*block_max_state)(const T*, std::size_t, T*);  // chunked_state + per-block maxima
 };
 
 namespace detail {
@@ -47,6 +53,24 @@ SM_FORCE_INLINE LseState<T> chunked_state_body(const T* x, std::size_t n) {
     for (std::size_t i = 0; i < n; i += kChunk) {
         const std::size_t len = n - i < kChunk ? n - i : kChunk;
         const T m = stablemath::detail::row_max(x + i, len);
+        acc = merge(acc, stablemath::detail::row_state_given_max(x + i, len, m));
+    }
+    return acc;
+}
+
+// chunked_state that also writes the maximum of every kTopkBlock-element block to bmax (one read
+// of x from memory: the block maxima give the chunk maximum, then the sum re-reads x from L1).
+template <class T>
+SM_FORCE_INLINE LseState<T> block_max_state_body(const T* x, std::size_t n, T* bmax) {
+    LseState<T> acc;
+    for (std::size_t i = 0; i < n; i += kChunk) {
+        const std::size_t len = n - i < kChunk ? n - i : kChunk;
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::size_t b = 0; b < len; b += kTopkBlock) {
+            const T bm = stablemath::detail::row_max(x + i + b, len - b < kTopkBlock ? len - b : kTopkBlock);
+            bmax[(i + b) / kTopkBlock] = bm;
+            m = bm > m ? bm : m;
+        }
         acc = merge(acc, stablemath::detail::row_state_given_max(x + i, len, m));
     }
     return acc;
