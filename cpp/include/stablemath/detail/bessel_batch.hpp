@@ -122,14 +122,18 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
         s.sR[p] = s.R[j];
         s.sidx[p] = s.idx[j];
     }
-    // 3. Debye sums per run of equal K. The padding gets harmless values (R = 1, v = 0).
+    // 3. Debye sums per run of equal K. The padding [m, mp + kLanes) gets harmless values (R = 1,
+    // v = 0, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m, and
+    // the ratio loop below reads up to mp, so every element read has been written.
     const std::size_t mp = (m + kLanes - 1) / kLanes * kLanes;
     for (std::size_t j = m; j < mp + kLanes; ++j) {
         s.sv[j] = 0.0;
         s.sx[j] = 1.0;
         s.sR[j] = 1.0;
+        s.su[j] = 0.0;
+        s.sq[j] = 0.0;
     }
-    for (std::size_t j0 = 0; j0 < mp; j0 += kLanes) {
+    for (std::size_t j0 = 0; j0 < mp + kLanes; j0 += kLanes) {
         for (std::size_t l = 0; l < kLanes; ++l) {
             const std::size_t j = j0 + l;
             const double t = s.sv[j] / s.sR[j];
