@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <stablemath/bessel.hpp>
+#include <stablemath/cpu/bessel_batch.hpp>
 #include <stablemath/cpu/elementwise.hpp>
 #include <stablemath/vmf.hpp>
 
@@ -29,6 +30,12 @@ void bessel_binding(int op, const InArray& v, const InArray& x, OutArray out) {
     const sm::ArrayRef* ins[2] = {&vo.ref, &xo.ref};
     constexpr double cost_ns = 150.0;  // a log-Bessel evaluation: a few logs and a short series
     nb::gil_scoped_release release;
+    if (op <= 5 && oo.ref.dtype == sm::DType::float64) {
+        // Batches through the per-ISA kernels (cpu/bessel_batch.hpp); same math as the scalar functions.
+        const sm::cpu::BesselBatchFn fn = sm::cpu::bessel_batch_kernel(op);
+        return sm::cpu::detail::map2_batched_typed<double, sm::detail::bessel::kBesselBatch>(
+            ins, oo.ref, cost_ns, [fn](const double* a, const double* b, double* o, std::size_t n) { fn(a, b, o, n); });
+    }
     switch (op) {
     case 0: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_i(a, b); });
     case 1: return sm::cpu::map(ins, oo.ref, cost_ns, [](auto a, auto b) { return sm::log_bessel_k(a, b); });

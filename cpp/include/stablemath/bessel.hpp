@@ -33,7 +33,8 @@
 // Cost (x86-64, gcc -O2, one core): R >= 25: log 60-70 ns (215 ns near R = 25 where 21 terms are
 // needed; 140 ns in the double-double phase band 1.2 <= v/x <= 1.9), ratios 25-30 ns (185 ns near
 // R = 25); R < 25: log I 90-135 ns, I ratio 50-110 ns, log K and K ratio 230 ns (x <= 1/2) to
-// 330-410 ns (x > 1/2).
+// 330-410 ns (x > 1/2). Arrays of double go through cpu/bessel_batch.hpp (the Python binding):
+// the same functions, with the R >= 25 Debye sums of a batch sorted by term count and vectorised.
 //
 // Domain and special values:
 //   x < 0 or NaN v or x                  -> NaN

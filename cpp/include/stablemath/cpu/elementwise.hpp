@@ -63,6 +63,62 @@ void map_typed(const ArrayRef* const (&ins)[N], const ArrayRef& out, double cost
     else ThreadPool::instance().parallel_for(static_cast<std::size_t>(tasks), run);
 }
 
+// map_typed for two operands with a batch function: fb(const T* a, const T* b, T* out, n) gets up to
+// kBatch elements at a time (gathered from any strides, widened; results narrowed and scattered).
+template <class S, std::size_t kBatch, class FB>
+void map2_batched_typed(const ArrayRef* const (&ins)[2], const ArrayRef& out, double cost_ns, FB&& fb) {
+    using T = typename stablemath::detail::accum<S>::type;
+    const ArrayRef* ops[3] = {&out, ins[0], ins[1]};
+    const Layout L = make_layout(ops, 3, 0);
+    if (L.rows == 0) return;
+    Layout lines = L;
+    Dim inner{};
+    inner.size = 1;
+    if (!lines.outer.empty()) {
+        inner = lines.outer.back();
+        lines.outer.pop_back();
+        lines.rows = L.rows / inner.size;
+    }
+    const std::int64_t per_line = inner.size;
+    // Tasks of whole batches where a line is long, of whole lines otherwise.
+    const std::int64_t target = std::max<std::int64_t>(static_cast<std::int64_t>(kBatch),
+                                                       static_cast<std::int64_t>(20000.0 / std::max(cost_ns, 0.1)));
+    const std::int64_t chunk = per_line > target ? (target + kBatch - 1) / kBatch * kBatch : per_line;
+    const std::int64_t chunks_per_line = (per_line + chunk - 1) / chunk;
+    const std::int64_t lines_per_task = per_line > target ? 1 : std::max<std::int64_t>(1, target / per_line);
+    const std::int64_t units = per_line > target ? lines.rows * chunks_per_line : lines.rows;
+    const std::int64_t tasks = per_line > target ? units : (lines.rows + lines_per_task - 1) / lines_per_task;
+    auto do_range = [&](std::int64_t r, std::int64_t j0, std::int64_t j1) {
+        std::int64_t base[kMaxOperands];
+        outer_offsets(lines, r, 3, base);
+        S* o = static_cast<S*>(out.data) + base[0];
+        const S* a = static_cast<const S*>(ins[0]->data) + base[1];
+        const S* b = static_cast<const S*>(ins[1]->data) + base[2];
+        T ta[kBatch], tb[kBatch], to[kBatch];
+        for (std::int64_t j = j0; j < j1; j += static_cast<std::int64_t>(kBatch)) {
+            const std::int64_t m = std::min<std::int64_t>(static_cast<std::int64_t>(kBatch), j1 - j);
+            for (std::int64_t i = 0; i < m; ++i) {
+                ta[i] = stablemath::detail::widen(a[(j + i) * inner.stride[1]]);
+                tb[i] = stablemath::detail::widen(b[(j + i) * inner.stride[2]]);
+            }
+            fb(static_cast<const T*>(ta), static_cast<const T*>(tb), static_cast<T*>(to), static_cast<std::size_t>(m));
+            for (std::int64_t i = 0; i < m; ++i) o[(j + i) * inner.stride[0]] = stablemath::detail::narrow<S>(to[i]);
+        }
+    };
+    auto run = [&](std::size_t t) {
+        const std::int64_t tt = static_cast<std::int64_t>(t);
+        if (per_line > target) {
+            const std::int64_t r = tt / chunks_per_line, j0 = (tt % chunks_per_line) * chunk;
+            do_range(r, j0, std::min(per_line, j0 + chunk));
+        } else {
+            const std::int64_t first = tt * lines_per_task, last = std::min<std::int64_t>(lines.rows, first + lines_per_task);
+            for (std::int64_t r = first; r < last; ++r) do_range(r, 0, per_line);
+        }
+    };
+    if (tasks <= 1) run(0);
+    else ThreadPool::instance().parallel_for(static_cast<std::size_t>(tasks), run);
+}
+
 }  // namespace detail
 
 // out = f(ins...) element-wise; all operands share out's dtype (the caller converts).
