@@ -189,8 +189,57 @@ T logsumexp_row(const KernelTable<T>& k, const T* x, std::size_t n, T* sign, con
     return finalize(row_state(k, x, n, ex), sign);
 }
 
+// Weighted rows whose weights reach far from 1 (see logsumexp_row_weighted): the weights are
+// rescaled by 2^-E, E the frexp exponent of the largest |b|, which is exact; a weight whose rescaled
+// value would be subnormal keeps its mantissa and moves its exponent into x instead (x + s ln 2:
+// one rounding, only for weights 2^1021 times smaller than the largest). The result gets E ln 2
+// back. Chunks on the stack: no heap in the row code.
+template <class T>
+T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign, int E) {
+    constexpr std::size_t kBuf = 256;
+    constexpr int kMinExp = std::numeric_limits<T>::min_exponent;  // frexp exponent of the smallest normal
+    // ln 2 in two parts (Cody-Waite): E * kLn2Hi is exact for |E| < 2^11 (double) / 2^8 (float)
+    const T kLn2Hi = sizeof(T) == sizeof(double) ? T(0.693145751953125) : T(0.693359375);
+    const T kLn2Lo = sizeof(T) == sizeof(double) ? T(1.42860682030941723212e-6) : T(-2.12194440e-4);
+    auto rescaled = [&](std::size_t i, T& xi, T& wi) {
+        xi = x[i];
+        wi = b[i];
+        if (!(std::fabs(wi) <= std::numeric_limits<T>::max()) || wi == 0) return;  // 0, inf, NaN as they are
+        int e = 0;
+        const T f = std::frexp(wi, &e);
+        const int s = e - E;  // <= 0
+        if (s >= kMinExp) {
+            wi = std::ldexp(f, s);
+        } else {
+            wi = f;
+            xi = xi + T(s) * kLn2Hi + T(s) * kLn2Lo;
+        }
+    };
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::size_t i = 0; i < n; ++i) {
+        T xi, wi;
+        rescaled(i, xi, wi);
+        if (xi > m) m = xi;  // NaN never wins (as k.max); it reaches the sum below
+    }
+    T xb[kBuf], wb[kBuf];
+    LseState<T> st{m, T(0), T(0)};
+    for (std::size_t i0 = 0; i0 < n; i0 += kBuf) {
+        const std::size_t len = n - i0 < kBuf ? n - i0 : kBuf;
+        for (std::size_t j = 0; j < len; ++j) rescaled(i0 + j, xb[j], wb[j]);
+        const LseState<T> part = k.state_weighted(xb, wb, len, m);
+        st.c += part.c;  // every chunk is relative to the same m
+        st.s += part.s;
+    }
+    const T r = finalize(st, sign);
+    if (!std::isfinite(r)) return r;
+    return (r + T(E) * kLn2Hi) + T(E) * kLn2Lo;
+}
+
 // Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
 // At +inf the weights of the infinite elements must agree in sign: inf - inf is NaN (as SciPy).
+// Weights beyond 2^+-K (K = 256 for double, 32 for float) take the rescaled path: there the sum
+// of b e^{x-m} could overflow (b near the dtype's max) or the products fall on the subnormal grid
+// and lose their digits (b subnormal); weights between need nothing (K keeps both far away).
 template <class T>
 T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign) {
     const T m = k.max(x, n);
@@ -202,6 +251,22 @@ T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::s
             if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
             return std::numeric_limits<T>::quiet_NaN();
         }
+    }
+    constexpr int K = sizeof(T) == sizeof(double) ? 256 : 32;
+    const T hi = std::ldexp(T(1), K), lo = std::ldexp(T(1), -K);
+    T bmax = T(0);
+    bool far = false;
+    for (std::size_t i = 0; i < n; ++i) {
+        const T a = std::fabs(b[i]);
+        if (a != 0 && a <= std::numeric_limits<T>::max()) {  // finite, non-zero weights only
+            far |= a > hi || a < lo;
+            bmax = a > bmax ? a : bmax;
+        }
+    }
+    if (far) {
+        int E = 0;
+        std::frexp(bmax, &E);
+        return logsumexp_row_weighted_rescaled(k, x, b, n, sign, E);
     }
     return finalize(k.state_weighted(x, b, n, m), sign);
 }
