@@ -42,6 +42,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 #   with torch.as_tensor, which refuses negative strides: ValueError("At least one stride in the
 #   given numpy array is negative...") naming neither v nor x. Expected: the value (as for the
 #   weights and masks, which _arrays.Converted.aux now copies first).
+# huge orders and arguments (element-wise, beyond the documented x <= 1e300): with x >= ~1e307 and
+#   v >= ~1e150 log_bessel_ie(v, x) is -v^2/x instead of -v^2/(2x) (log_bessel_ke likewise):
+#   log_bessel_ie(1e200, 1e308) = -1e92, expected -5e91 (mpmath / Debye expansion); at v = x = max
+#   bessel_k_ratio gives inf and log_bessel_ie/ke -inf (expected 2.414, -8.4e307 / 8.4e307):
+#   an intermediate like v^2 + x^2 overflows. Found by tests/fuzz/fuzz_api.py.
 # datetime weights: b of dtype datetime64/timedelta64 is accepted as numbers; expected TypeError.
 # self-overlapping out: out= with elements that share memory (torch .expand(), writeable
 #   as_strided with stride 0, out=x for an expanded x) is accepted; rows overwrite each other:
@@ -60,6 +65,9 @@ KNOWN_BUGS = [
      "BUG: sparse/mkldnn tensor -> TypeError not naming the argument; nested -> RuntimeError"),
     (r"log_bessel_.*|bessel_._ratio", r"^ew-mixed/negative-stride-numpy-(v-torch-x|x-torch-v)$",
      "BUG: negative-stride NumPy v/x with a torch argument -> ValueError from torch.as_tensor, no argument name"),
+    (r"log_bessel_.*|bessel_._ratio", r"^ew-values/huge-v-and-x/",
+     "BUG: x >= ~1e307 with v >= ~1e150: log_bessel_ie/ke off by a factor 2 (-v^2/x instead of -v^2/(2x)); "
+     "v = x = max: bessel_k_ratio inf (expected 1 + sqrt 2)"),
     (r"logsumexp", r"^weights/(datetime64|timedelta64)$",
      "BUG: datetime64/timedelta64 weights accepted as numbers, expected TypeError naming b"),
     (r"softmax|log_softmax",

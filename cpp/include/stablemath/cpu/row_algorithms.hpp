@@ -236,39 +236,45 @@ T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* 
 }
 
 // Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
-// At +inf the weights of the infinite elements must agree in sign: inf - inf is NaN (as SciPy).
+// Infinite terms (x = +inf or b = +-inf) make the sum +-inf with the sign of their weights; of
+// both signs it is inf - inf, NaN (as SciPy), and so is an infinite weight on x = -inf (0 * inf).
 // Weights beyond 2^+-K (K = 256 for double, 32 for float) take the rescaled path: there the sum
 // of b e^{x-m} could overflow (b near the dtype's max) or the products fall on the subnormal grid
 // and lose their digits (b subnormal); weights between need nothing (K keeps both far away).
 template <class T>
 T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign) {
-    const T m = k.max(x, n);
-    if (m == std::numeric_limits<T>::infinity()) {
-        bool pos = false, neg = false;
-        for (std::size_t i = 0; i < n; ++i)
-            if (x[i] == m) { pos |= b[i] > 0; neg |= b[i] < 0; }
-        if (pos && neg) {
-            if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
-            return std::numeric_limits<T>::quiet_NaN();
-        }
-    }
+    constexpr T kInf = std::numeric_limits<T>::infinity();
+    constexpr T kMax = std::numeric_limits<T>::max();
     constexpr int K = sizeof(T) == sizeof(double) ? 256 : 32;
     const T hi = std::ldexp(T(1), K), lo = std::ldexp(T(1), -K);
+    bool pos = false, neg = false, nan = false, far = false;
     T bmax = T(0);
-    bool far = false;
     for (std::size_t i = 0; i < n; ++i) {
-        const T a = std::fabs(b[i]);
-        if (a != 0 && a <= std::numeric_limits<T>::max()) {  // finite, non-zero weights only
+        const T xi = x[i], bi = b[i], a = std::fabs(b[i]);
+        if (bi == 0) continue;
+        if (xi != xi || bi != bi || (a > kMax && xi == -kInf)) { nan = true; break; }
+        if (a > kMax || xi == kInf) {
+            pos |= bi > 0;
+            neg |= bi < 0;
+        } else {
             far |= a > hi || a < lo;
             bmax = a > bmax ? a : bmax;
         }
+    }
+    if (nan || (pos && neg)) {
+        if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
+        return std::numeric_limits<T>::quiet_NaN();
+    }
+    if (pos || neg) {
+        if (sign) *sign = pos ? T(1) : T(-1);
+        return kInf;
     }
     if (far) {
         int E = 0;
         std::frexp(bmax, &E);
         return logsumexp_row_weighted_rescaled(k, x, b, n, sign, E);
     }
-    return finalize(k.state_weighted(x, b, n, m), sign);
+    return finalize(k.state_weighted(x, b, n, k.max(x, n)), sign);
 }
 
 }  // namespace cpu
