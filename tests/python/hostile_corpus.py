@@ -19,7 +19,13 @@ Two tables:
              frozenset({"axis", "where"}), ref_sparsemax, tol_sparsemax)
 
     (test_hostile.test_every_public_function_is_in_the_corpus fails until every name in
-    ``stablemath.__all__`` has an entry here or in CONFIG_CASES).
+    ``stablemath.__all__`` has an entry here or in CONFIG_CASES). The argument roles decide which
+    cases run: a data array with ``axis`` (families "reduce" / "normalize"; ``where``, ``b``,
+    ``out``, ... as listed in ``params``), element-wise arguments (``elementwise(name, op)``:
+    family "elementwise", f(v, x) broadcasting, the "ew-*" groups run with hostile values in v
+    and in x). An integer argument such as ``k`` or ``target`` goes into ``params``; its
+    out-of-range cases (0, negative, > n, float, bool) are added as cases with that keyword, which
+    then run against every function that accepts it.
 
 ``CASES``
     one ``Case`` per hostile input: a builder of a fresh input (NumPy, torch or plain Python), the
