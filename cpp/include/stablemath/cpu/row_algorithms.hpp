@@ -193,7 +193,7 @@ T logsumexp_row(const KernelTable<T>& k, const T* x, std::size_t n, T* sign, con
 // rescaled by 2^-E, E the frexp exponent of the largest |b|, which is exact; a weight whose rescaled
 // value would be subnormal keeps its mantissa and moves its exponent into x instead (x + s ln 2:
 // one rounding, only for weights 2^1021 times smaller than the largest). The result gets E ln 2
-// back. Chunks on the stack: no heap in the row code.
+// back (with the sum's own exponent, see below). Chunks on the stack: no heap in the row code.
 template <class T>
 T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign, int E) {
     constexpr std::size_t kBuf = 256;
@@ -230,9 +230,21 @@ T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* 
         st.c += part.c;  // every chunk is relative to the same m
         st.s += part.s;
     }
+    // Bring the sum near 1 by another exact power of two before its log: the log of a sum near
+    // 2^-997 (the dominant term has a small weight) is -691 with an absolute error of 1e-13, which
+    // adding E ln 2 back would leave as the whole answer when that is near 0.
+    int t = 0;
+    const T mag = std::fabs(st.c) > std::fabs(st.s) ? std::fabs(st.c) : std::fabs(st.s);
+    if (mag > 0 && mag <= std::numeric_limits<T>::max()) {
+        std::frexp(mag, &t);
+        t -= 1;  // mag 2^-t in [1, 2): a sum of exactly one largest term gives log 1 = 0, no rounding
+        st.c = std::ldexp(st.c, -t);
+        st.s = std::ldexp(st.s, -t);
+    }
     const T r = finalize(st, sign);
     if (!std::isfinite(r)) return r;
-    return (r + T(E) * kLn2Hi) + T(E) * kLn2Lo;
+    const int e = E + t;
+    return (r + T(e) * kLn2Hi) + T(e) * kLn2Lo;
 }
 
 // Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
