@@ -66,6 +66,8 @@ class Converted:
         arr = aux_to_numpy(value, name)
         _aux_dtype_check(arr.dtype.name, arr.dtype.kind == "c", name, kind)
         if self.kind == "torch":
+            if any(st < 0 for st in arr.strides):  # torch has no negative strides: one copy
+                arr = np.ascontiguousarray(arr)
             return torch.as_tensor(arr).to(self._aux_dtype(kind))
         return arr.astype(self._aux_dtype(kind), copy=False)
 
@@ -240,6 +242,8 @@ def convert(x, name: str = "x", allow_int: bool = False) -> Converted:
             arr = np.from_dlpack(x)
         except (BufferError, TypeError, RuntimeError) as e:
             raise TypeError(f"{name}: could not import the array through DLPack ({e})") from None
+        if allow_int and arr.dtype.kind in "iu":  # as for NumPy arrays and torch tensors above
+            arr = arr.astype(np.float64)
         _check_float(arr.dtype, name, "dlpack")
         ns = x.__array_namespace__() if hasattr(x, "__array_namespace__") else None
         return Converted(arr, "dlpack", ns)

@@ -10,6 +10,7 @@
 #
 # Environment:
 #   SANITIZE=1        also run step (d)
+#   ONLY_SANITIZE=1   run step (d) alone (CI: steps (a)-(c) already ran inside pytest)
 #   JOBS=N            build parallelism (default: number of CPUs); ctest always runs -j2
 #   CMAKE, CTEST      tools to use (default: cmake on PATH, and the ctest beside it)
 #   CMAKE_GENERATOR   generator (default: Ninja if ninja is on PATH, else Unix Makefiles)
@@ -150,7 +151,7 @@ sanitize() {
   "$CMAKE" -S "$ROOT" -B "$ASAN_BUILD" "${GEN_ARGS[@]}" "${COMMON_ARGS[@]}" "${LIB_ARGS[@]}" \
       "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" &&
     "$CMAKE" --build "$ASAN_BUILD" --config Release --parallel "$JOBS" \
-      --target test_exp test_lse_state test_rows test_strided test_two_tus &&
+      --target test_exp test_lse_state test_rows test_strided test_two_tus test_bessel &&
     (cd "$ASAN_BUILD" &&
       ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -161,7 +162,9 @@ sanitize() {
 echo "stablemath C++ tests: source $ROOT, work dir $WORK"
 echo "cmake: $(command -v "$CMAKE") ($("$CMAKE" --version | head -1)), ctest: $CTEST, generator: ${GEN_ARGS[*]:-${CMAKE_GENERATOR:-default}}"
 
-if step "(a) build + unit tests" build_and_test; then
+if [ "${ONLY_SANITIZE:-0}" = 1 ]; then
+  SANITIZE=1
+elif step "(a) build + unit tests" build_and_test; then
   step "(b) install" install_package &&
     { step "(c) consumer of the installed package" consumer; step "(c) version 0.2 refused" version_refused; }
 else

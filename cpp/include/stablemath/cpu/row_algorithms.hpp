@@ -189,21 +189,104 @@ T logsumexp_row(const KernelTable<T>& k, const T* x, std::size_t n, T* sign, con
     return finalize(row_state(k, x, n, ex), sign);
 }
 
+// Weighted rows whose weights reach far from 1 (see logsumexp_row_weighted): the weights are
+// rescaled by 2^-E, E the frexp exponent of the largest |b|, which is exact; a weight whose rescaled
+// value would be subnormal keeps its mantissa and moves its exponent into x instead (x + s ln 2:
+// one rounding, only for weights 2^1021 times smaller than the largest). The result gets E ln 2
+// back (with the sum's own exponent, see below). Chunks on the stack: no heap in the row code.
+template <class T>
+T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign, int E) {
+    constexpr std::size_t kBuf = 256;
+    constexpr int kMinExp = std::numeric_limits<T>::min_exponent;  // frexp exponent of the smallest normal
+    // ln 2 in two parts (Cody-Waite): E * kLn2Hi is exact for |E| < 2^11 (double) / 2^8 (float)
+    const T kLn2Hi = sizeof(T) == sizeof(double) ? T(0.693145751953125) : T(0.693359375);
+    const T kLn2Lo = sizeof(T) == sizeof(double) ? T(1.42860682030941723212e-6) : T(-2.12194440e-4);
+    auto rescaled = [&](std::size_t i, T& xi, T& wi) {
+        xi = x[i];
+        wi = b[i];
+        if (!(std::fabs(wi) <= std::numeric_limits<T>::max()) || wi == 0) return;  // 0, inf, NaN as they are
+        int e = 0;
+        const T f = std::frexp(wi, &e);
+        const int s = e - E;  // <= 0
+        if (s >= kMinExp) {
+            wi = std::ldexp(f, s);
+        } else {
+            wi = f;
+            xi = xi + T(s) * kLn2Hi + T(s) * kLn2Lo;
+        }
+    };
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::size_t i = 0; i < n; ++i) {
+        T xi, wi;
+        rescaled(i, xi, wi);
+        if (xi > m) m = xi;  // NaN never wins (as k.max); it reaches the sum below
+    }
+    T xb[kBuf], wb[kBuf];
+    LseState<T> st{m, T(0), T(0)};
+    for (std::size_t i0 = 0; i0 < n; i0 += kBuf) {
+        const std::size_t len = n - i0 < kBuf ? n - i0 : kBuf;
+        for (std::size_t j = 0; j < len; ++j) rescaled(i0 + j, xb[j], wb[j]);
+        const LseState<T> part = k.state_weighted(xb, wb, len, m);
+        st.c += part.c;  // every chunk is relative to the same m
+        st.s += part.s;
+    }
+    // Bring the sum near 1 by another exact power of two before its log: the log of a sum near
+    // 2^-997 (the dominant term has a small weight) is -691 with an absolute error of 1e-13, which
+    // adding E ln 2 back would leave as the whole answer when that is near 0.
+    int t = 0;
+    const T mag = std::fabs(st.c) > std::fabs(st.s) ? std::fabs(st.c) : std::fabs(st.s);
+    if (mag > 0 && mag <= std::numeric_limits<T>::max()) {
+        std::frexp(mag, &t);
+        t -= 1;  // mag 2^-t in [1, 2): a sum of exactly one largest term gives log 1 = 0, no rounding
+        st.c = std::ldexp(st.c, -t);
+        st.s = std::ldexp(st.s, -t);
+    }
+    const T r = finalize(st, sign);
+    if (!std::isfinite(r)) return r;
+    const int e = E + t;
+    return (r + T(e) * kLn2Hi) + T(e) * kLn2Lo;
+}
+
 // Weighted: b multiplies e^{x}; entries with b == 0 must already be -inf in x (see strided.hpp).
-// At +inf the weights of the infinite elements must agree in sign: inf - inf is NaN (as SciPy).
+// Infinite terms (x = +inf or b = +-inf) make the sum +-inf with the sign of their weights; of
+// both signs it is inf - inf, NaN (as SciPy), and so is an infinite weight on x = -inf (0 * inf).
+// Weights beyond 2^+-K (K = 256 for double, 32 for float) take the rescaled path: there the sum
+// of b e^{x-m} could overflow (b near the dtype's max) or the products fall on the subnormal grid
+// and lose their digits (b subnormal); weights between need nothing (K keeps both far away).
 template <class T>
 T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::size_t n, T* sign) {
-    const T m = k.max(x, n);
-    if (m == std::numeric_limits<T>::infinity()) {
-        bool pos = false, neg = false;
-        for (std::size_t i = 0; i < n; ++i)
-            if (x[i] == m) { pos |= b[i] > 0; neg |= b[i] < 0; }
-        if (pos && neg) {
-            if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
-            return std::numeric_limits<T>::quiet_NaN();
+    constexpr T kInf = std::numeric_limits<T>::infinity();
+    constexpr T kMax = std::numeric_limits<T>::max();
+    constexpr int K = sizeof(T) == sizeof(double) ? 256 : 32;
+    const T hi = std::ldexp(T(1), K), lo = std::ldexp(T(1), -K);
+    bool pos = false, neg = false, nan = false, far = false;
+    T bmax = T(0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const T xi = x[i], bi = b[i], a = std::fabs(b[i]);
+        if (bi == 0) continue;
+        if (xi != xi || bi != bi || (a > kMax && xi == -kInf)) { nan = true; break; }
+        if (a > kMax || xi == kInf) {
+            pos |= bi > 0;
+            neg |= bi < 0;
+        } else {
+            far |= a > hi || a < lo;
+            bmax = a > bmax ? a : bmax;
         }
     }
-    return finalize(k.state_weighted(x, b, n, m), sign);
+    if (nan || (pos && neg)) {
+        if (sign) *sign = std::numeric_limits<T>::quiet_NaN();
+        return std::numeric_limits<T>::quiet_NaN();
+    }
+    if (pos || neg) {
+        if (sign) *sign = pos ? T(1) : T(-1);
+        return kInf;
+    }
+    if (far) {
+        int E = 0;
+        std::frexp(bmax, &E);
+        return logsumexp_row_weighted_rescaled(k, x, b, n, sign, E);
+    }
+    return finalize(k.state_weighted(x, b, n, k.max(x, n)), sign);
 }
 
 }  // namespace cpu

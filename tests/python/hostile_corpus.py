@@ -1,0 +1,1697 @@
+"""Hostile-input corpus for stablemath's public functions: the corpus as data, plus a runner.
+
+Used by ``tests/python/test_hostile.py`` (every case, grouped by kind of input), ``bench/edge_table.py``
+(the README's edge-case table, rendered from the documented-value entries) and
+``tests/fuzz/fuzz_api.py`` (the references, tolerances and invariant checks). Needs NumPy and
+stablemath; PyTorch is optional (its entries are left out without it). Never calls SciPy.
+
+Two tables:
+
+``FUNCTIONS``
+    one ``Func`` per public array function: its name, how to call it with an input and keyword
+    arguments, the name its data argument has in error messages, the keyword arguments it accepts,
+    its family (``"reduce"``: logsumexp-like, ``"normalize"``: softmax-like) and a float64 reference
+    of the documented semantics with an error bound. A new function plugs in with one entry; the
+    corpus entries whose keyword arguments it accepts then run against it, e.g. for a softmax-like
+    ``sparsemax(x, axis=-1, *, where=None)``::
+
+        Func("sparsemax", lambda x, **kw: sm.sparsemax(x, **kw), "x", "normalize",
+             frozenset({"axis", "where"}), ref_sparsemax, tol_sparsemax)
+
+    (test_hostile.test_every_public_function_is_in_the_corpus fails until every name in
+    ``stablemath.__all__`` has an entry here or in CONFIG_CASES). The argument roles decide which
+    cases run: a data array with ``axis`` (families "reduce" / "normalize"; ``where``, ``b``,
+    ``out``, ... as listed in ``params``), element-wise arguments (``elementwise(name, op)``:
+    family "elementwise", f(v, x) broadcasting, the "ew-*" groups run with hostile values in v
+    and in x). An integer argument such as ``k`` or ``target`` goes into ``params``; its
+    out-of-range cases (0, negative, > n, float, bool) are added as cases with that keyword, which
+    then run against every function that accepts it.
+
+``CASES``
+    one ``Case`` per hostile input: a builder of a fresh input (NumPy, torch or plain Python), the
+    keyword arguments (values may be ``Lazy(fn)``, evaluated against the input, e.g. ``out=x``) and
+    what must happen: ``VALUE`` (a result equal to the float64 reference within the function's
+    error bound, of the documented array type, dtype and shape) or ``Raises(types, arg)`` (that
+    exception, its message naming the argument). ``expect`` may be a dict keyed by function name
+    or family when they differ (e.g. ``axis=None``: a full reduction for logsumexp, TypeError for
+    softmax). A case applies to a function that accepts all of its keyword arguments.
+
+For every case the runner also checks: the inputs (x, b, where) are bit-for-bit unchanged, their
+shape/strides/flags untouched; no output shares memory with any input (except ``out=x``); no
+exception type other than the expected one; no hang (``faulthandler`` aborts the process with a
+traceback after ``timeout`` seconds). ``python hostile_corpus.py`` runs everything and prints a
+summary (test_hostile.py runs it once in a subprocess to catch crashes).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import faulthandler
+import math
+import pickle
+import re
+import sys
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+import stablemath as sm
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is a test dependency
+    torch = None
+
+try:  # NumPy >= 1.25
+    from numpy.exceptions import AxisError
+except ImportError:  # pragma: no cover
+    from numpy import AxisError  # type: ignore[attr-defined, no-redef]
+
+try:  # NumPy >= 2.0
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:  # pragma: no cover
+    _byte_bounds = np.byte_bounds  # type: ignore[attr-defined]
+
+# ============================================================================================
+# dtype facts
+# ============================================================================================
+NUMPY_DTYPES = ("float16", "float32", "float64")
+TORCH_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+@dataclasses.dataclass(frozen=True)
+class FloatInfo:
+    eps: float  # spacing of 1.0
+    tiny: float  # smallest positive normal
+    sub: float  # smallest positive subnormal
+    max: float
+
+
+FINFO = {
+    "float16": FloatInfo(2.0**-10, 2.0**-14, 2.0**-24, 65504.0),
+    "bfloat16": FloatInfo(2.0**-7, 2.0**-126, 2.0**-133, float.fromhex("0x1.fep127")),
+    "float32": FloatInfo(2.0**-23, 2.0**-126, 2.0**-149, float(np.finfo(np.float32).max)),
+    "float64": FloatInfo(2.0**-52, 2.0**-1022, 5e-324, float(np.finfo(np.float64).max)),
+}
+
+
+def acc_name(name: str) -> str:
+    """Accumulation dtype: float16/bfloat16 are computed in float32 (README, Inputs)."""
+    return "float64" if name == "float64" else "float32"
+
+
+def dtype_name(dt) -> str:
+    if torch is not None and isinstance(dt, torch.dtype):
+        return str(dt).replace("torch.", "")
+    return np.dtype(dt).name
+
+
+def round_to(x64, name: str) -> np.ndarray:
+    """Correct rounding of float64 values to dtype `name`, returned as float64."""
+    x64 = np.asarray(x64, dtype=np.float64)
+    if name == "bfloat16":
+        return torch.from_numpy(np.array(x64, dtype=np.float64)).to(torch.bfloat16).to(torch.float64).numpy()
+    with np.errstate(over="ignore"):
+        return x64.astype(name).astype(np.float64)
+
+
+# ============================================================================================
+# Conversions used by the references and checks (never by the code under test)
+# ============================================================================================
+def is_tensor(v) -> bool:
+    return torch is not None and isinstance(v, torch.Tensor)
+
+
+def to_f64(v) -> np.ndarray:
+    """Any valid input or result -> float64 NumPy array with the same logical values."""
+    if is_tensor(v):
+        t = v.detach()
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        return t.resolve_neg().resolve_conj().to(torch.float64).numpy()
+    if isinstance(v, DLPackOnly):
+        return to_f64(v.inner)
+    return np.asarray(v, dtype=np.float64)
+
+
+def to_bool(v) -> np.ndarray:
+    if is_tensor(v):
+        return v.detach().resolve_neg().numpy().astype(bool)
+    return np.asarray(v, dtype=bool)
+
+
+def expected_container(x):
+    """('torch', dtype) or ('numpy', np.dtype) of the result for input x (README, Outputs)."""
+    if is_tensor(x):
+        return "torch", x.dtype
+    if isinstance(x, np.ndarray):
+        return "numpy", x.dtype.newbyteorder("=")
+    if isinstance(x, np.generic):
+        return "numpy", x.dtype
+    if isinstance(x, DLPackOnly):
+        return "numpy", np.from_dlpack(x.inner).dtype
+    arr = np.asarray(x)
+    return "numpy", np.dtype(np.float64) if arr.dtype.kind in "iu" else arr.dtype
+
+
+class DLPackOnly:
+    """A minimal DLPack producer reporting any device (``(2, 0)`` is kDLCUDA): a CUDA array from a
+    library stablemath cannot see into, without needing a GPU."""
+
+    def __init__(self, inner, device=(1, 0)):
+        self.inner = inner
+        self.device = device
+
+    def __dlpack__(self, **kwargs):
+        return self.inner.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.device
+
+    def __repr__(self):
+        return f"DLPackOnly(device={self.device})"
+
+
+# ============================================================================================
+# float64 references of the documented semantics (README: Python API, Edge cases)
+# ============================================================================================
+def _axes_of(axis, nd):
+    if axis is None:
+        return tuple(range(nd))
+    if isinstance(axis, (tuple, list)):
+        return tuple(int(a) % nd for a in axis)
+    return (int(axis) % max(nd, 1),) if nd else ()
+
+
+def _lse_rows(v: np.ndarray, w: np.ndarray):
+    """(log|sum w e^v|, sign, m, n, cond) of each row of v, w (shape (R, n)) in float64.
+
+    Zero weights drop the element (even inf/NaN); NaN anywhere, 0 * inf, or +inf terms of both
+    signs give NaN; +inf terms of one sign give +inf with that sign; an empty / all -inf / exactly
+    cancelling sum gives -inf with sign 0. Finite sums are m + log(c) + log1p(rest / c) with m the
+    largest exponent and c the weight at it, the weights pre-scaled by a power of two when they
+    approach the ends of the float64 range (so the reference itself cannot overflow).
+    cond = sum|w e^v| / |sum w e^v|.
+    """
+    inf = math.inf
+    with np.errstate(all="ignore"):
+        keep = w != 0
+        n = np.sum(keep, axis=-1).astype(np.float64)
+        nan_row = np.any(keep & (np.isnan(v) | np.isnan(w) | (np.isneginf(v) & np.isinf(w))), axis=-1)
+        inf_term = keep & (np.isposinf(v) | np.isinf(w))
+        pos_inf = np.any(inf_term & (w > 0), axis=-1)
+        neg_inf = np.any(inf_term & (w < 0), axis=-1)
+        fin = keep & ~inf_term & (v > -inf) & ~np.isnan(v)
+        m = np.max(np.where(fin, v, -inf), axis=-1, initial=-inf)
+        wmax = np.max(np.where(fin, np.abs(w), 0.0), axis=-1, initial=0.0)
+        e = np.where((wmax > 2.0**500) | ((wmax < 2.0**-500) & (wmax > 0)), np.frexp(wmax)[1], 0)
+        ws = np.ldexp(np.where(fin, w, 0.0), -e[..., None])
+        at_max = fin & (v == m[..., None])
+        terms = np.where(fin & ~at_max, ws * np.exp(v - m[..., None]), 0.0)
+        c = np.sum(np.where(at_max, ws, 0.0), axis=-1)
+        rest = np.sum(terms, axis=-1)
+        total = c + rest
+        absum = np.sum(np.abs(np.where(at_max, ws, 0.0)) + np.abs(terms), axis=-1)
+        # log(y 2^e) = log(g) + (k + e) ln 2 with y = g 2^k, g in [0.5, 1): exact exponents, so the
+        # rescaling adds no rounding of its own (e ln 2 ~ 690 would carry an error of 1e-13)
+        def log_scaled(y):
+            g, k = np.frexp(y)
+            return np.log(g) + (k + e) * math.log(2.0)
+        use1p = (c > 0) & (rest > -c)
+        d = np.where(use1p, log_scaled(c) + np.log1p(rest / c), log_scaled(np.abs(total)))
+        sgn = np.where(use1p, 1.0, np.sign(total))
+        res = m + d
+        cond = absum / np.abs(total)
+    zero = ~(total != 0) | (m == -inf)
+    res = np.where(zero, -inf, res)
+    sgn = np.where(zero, 0.0, sgn)
+    cond = np.where(zero, 1.0, cond)
+    m = np.where(zero, -inf, m)
+    inf_row = (pos_inf | neg_inf) & ~nan_row
+    both = pos_inf & neg_inf
+    res = np.where(inf_row, inf, res)
+    sgn = np.where(inf_row, np.where(pos_inf, 1.0, -1.0), sgn)
+    m = np.where(inf_row, inf, m)
+    bad = nan_row | both
+    res, sgn, m = (np.where(bad, math.nan, a) for a in (res, sgn, m))
+    return res, sgn, m, n, np.where(inf_row | bad, 1.0, cond)
+
+
+def _cached(fn):
+    """Remembers the last few results: the reference and its error bound need the same details."""
+    cache = {}
+
+    def key_of(v):
+        if isinstance(v, np.ndarray):
+            return ("nd", v.shape, v.dtype.str, v.tobytes())
+        if isinstance(v, (list, tuple)):
+            return ("seq", tuple(key_of(u) for u in v))
+        return ("py", repr(v))
+
+    def wrapper(*args, **kwargs):
+        key = key_of(args) + key_of(tuple(sorted(kwargs.items())))
+        if key not in cache:
+            if len(cache) > 8:
+                cache.clear()
+            cache[key] = fn(*args, **kwargs)
+        return cache[key]
+    return wrapper
+
+
+@_cached
+def _lse_detail(x, axis=None, b=None, where=None, keepdims=False):
+    x = np.asarray(x, dtype=np.float64)
+    nd = x.ndim
+    axes = _axes_of(axis, nd)
+    w = np.ones(x.shape) if b is None else np.broadcast_to(np.asarray(b, np.float64), x.shape)
+    if where is not None:
+        w = np.where(np.broadcast_to(np.asarray(where, bool), x.shape), w, 0.0)
+    keep_axes = [a for a in range(nd) if a not in axes]
+    perm = keep_axes + list(axes)
+    outer = tuple(x.shape[a] for a in keep_axes)
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    # contiguous rows: NumPy sums a contiguous last axis pairwise (error ~ log2(n) eps), a strided
+    # one term by term (~ n eps: 1000 ulp for 5e5 terms, more than the library's own error)
+    xt = np.ascontiguousarray(np.transpose(x, perm).reshape(outer + (n,)))
+    wt = np.ascontiguousarray(np.transpose(w, perm).reshape(outer + (n,)))
+    stats = _lse_rows(xt, wt)
+    if keepdims:
+        shape = tuple(1 if a in axes else x.shape[a] for a in range(nd))
+        stats = tuple(a.reshape(shape) for a in stats)
+    return stats
+
+
+def ref_logsumexp(x, axis=None, b=None, keepdims=False, return_sign=False, where=None, **_):
+    res, sgn, _m, _n, _c = _lse_detail(x, axis, b, where, keepdims)
+    if return_sign:
+        return res, sgn
+    return np.where(sgn < 0, np.nan, res)
+
+
+def tol_logsumexp(x, name, axis=None, b=None, keepdims=False, return_sign=False, where=None, **_):
+    """Absolute error bound of logsumexp in dtype `name`, from the documented algorithm
+    (res = m + d, d = log(c) + log1p(rest / c), rest a sum of n terms in the accumulation dtype):
+
+    |err| <= 4 eps_out |res|                 final rounding (and m + d)
+           + 2 eps_acc |m|                    m itself is exact; its addition rounds
+           + (8 + 2n) eps_acc |d|             d: log, log1p and the n-term sum, relative to d
+           + (8 + 2n) eps_acc cond            only with weights: cancellation in sum(b e^a)
+           + slack                            flush of subnormal results (1 subnormal for 16-bit)
+
+    Relative to d, so a dominant element keeps its digits: logsumexp([0, -40]) must be 4.2e-18,
+    not 0. The sign is exact.
+    """
+    res, sgn, m, n, cond = _lse_detail(x, axis, b, where, keepdims)
+    fo, fa = FINFO[name], FINFO[acc_name(name)]
+    slack = fo.sub if name in ("float16", "bfloat16") else fo.tiny
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = np.abs(res - m)
+        tol = 4 * fo.eps * np.abs(res) + 2 * fa.eps * np.abs(m) + (8 + 2 * n) * fa.eps * d + slack
+        if b is not None:
+            tol = tol + (8 + 2 * n) * fa.eps * np.where(np.isfinite(cond), cond, 0.0)
+    return (tol, np.zeros_like(tol)) if return_sign else tol
+
+
+def _softmax_rows(v, keep, safe, log):
+    """Rows (last axis) of softmax / log_softmax in float64 with the documented edge rules:
+    masked entries 0 / -inf; NaN or +inf among the kept entries: the kept entries NaN; no finite
+    mass (all kept entries -inf, or none kept): NaN, or with safe 0 / -inf. Also p = e^(d - L),
+    L = log sum e^d and E = sum p|d| per row, and |d|, for the error bound."""
+    inf = math.inf
+    masked = -inf if log else 0.0
+    with np.errstate(all="ignore"):
+        bad = np.any(keep & (np.isnan(v) | np.isposinf(v)), axis=-1, keepdims=True)
+        vk = np.where(keep, v, -inf)
+        m = np.max(vk, axis=-1, keepdims=True, initial=-inf)
+        nomass = ~bad & (m == -inf)
+        ok = ~bad & ~nomass
+        mm = np.where(ok, m, 0.0)
+        d = np.where(keep & ok, vk - mm, -inf)  # may overflow to -inf for +-max: what the dtype gives
+        e = np.exp(d)
+        c = np.sum(keep & ok & (vk == mm), axis=-1, keepdims=True)
+        rest = np.sum(np.where(vk < mm, e, 0.0), axis=-1, keepdims=True)
+        L = np.where(ok, np.log(c) + np.log1p(rest / c), 0.0)
+        y = (d - L) if log else e / np.sum(e, axis=-1, keepdims=True)
+        p = np.where(ok, np.exp(d - L), 0.0)
+        ad = np.where(np.isfinite(d), np.abs(d), 0.0)
+        E = np.sum(np.where(p > 0, p * ad, 0.0), axis=-1, keepdims=True)
+    y = np.where(bad, math.nan, y)
+    y = np.where(nomass, masked if safe else math.nan, y)
+    y = np.where(keep, y, masked)
+    return y, p, np.broadcast_to(L, v.shape), np.broadcast_to(E, v.shape), ad
+
+
+@_cached
+def _softmax_detail(x, axis=-1, where=None, safe=False, log=False):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        w = None if where is None else np.asarray(where, bool).reshape(1)
+        outs = _softmax_detail(x.reshape(1), 0, w, safe, log)
+        return tuple(o.reshape(()) for o in outs[:-1]) + (1,)
+    ax = int(axis) % x.ndim
+    w = np.ones(x.shape, bool) if where is None else np.broadcast_to(np.asarray(where, bool), x.shape)
+    # contiguous rows, so that NumPy's sums are pairwise (see _lse_detail)
+    xt, wt = np.ascontiguousarray(np.moveaxis(x, ax, -1)), np.ascontiguousarray(np.moveaxis(w, ax, -1))
+    y, p, Lr, Er, dd = _softmax_rows(xt, wt, safe, log)
+    n = xt.shape[-1]
+    return tuple(np.moveaxis(a, -1, ax) for a in (y, p, Lr, Er, dd)) + (n,)
+
+
+def ref_softmax(x, axis=-1, where=None, safe=False, **_):
+    return _softmax_detail(x, axis, where, safe, log=False)[0]
+
+
+def ref_log_softmax(x, axis=-1, where=None, safe=False, **_):
+    return _softmax_detail(x, axis, where, safe, log=True)[0]
+
+
+def _tol_softmax(x, name, axis, where, safe, log):
+    """Bounds of the test suite's error analysis (conftest.softmax_bounds), per element, with
+    d = x - max, L = log sum e^d, p = e^(d - L), E = sum p|d|, eps the accumulation epsilon:
+
+    softmax:      eps (8 + 2|d| + 2E + sqrt(n)/2) p + eps_out p + slack
+    log_softmax:  eps (2|d| + (8 + sqrt(n)/2) L + 2E) + eps_out |y| + slack
+    """
+    y, p, L, E, d, n = _softmax_detail(x, axis, where, safe, log)
+    fo, fa = FINFO[name], FINFO[acc_name(name)]
+    slack = fo.sub if name in ("float16", "bfloat16") else fo.tiny
+    root = math.sqrt(max(n, 1)) / 2
+    with np.errstate(invalid="ignore", over="ignore"):
+        if log:
+            return fa.eps * (2 * d + (8 + root) * L + 2 * E) + fo.eps * np.abs(np.nan_to_num(y)) + slack
+        # (p = 0 where d overflows: that term is 0, not inf * 0)
+        return np.where(p > 0, fa.eps * (8 + 2 * d + 2 * E + root) * p, 0.0) + fo.eps * p + slack
+
+
+def tol_softmax(x, name, axis=-1, where=None, safe=False, **_):
+    return _tol_softmax(x, name, axis, where, safe, log=False)
+
+
+def tol_log_softmax(x, name, axis=-1, where=None, safe=False, **_):
+    return _tol_softmax(x, name, axis, where, safe, log=True)
+
+
+# ============================================================================================
+# FUNCTIONS: one entry per public array function
+# ============================================================================================
+@dataclasses.dataclass(frozen=True)
+class Func:
+    name: str
+    call: Callable[..., Any]  # call(x, **kwargs)
+    data_arg: str  # how error messages name the data argument
+    family: str  # "reduce" | "normalize"
+    params: frozenset  # keyword arguments accepted
+    reference: Callable[..., Any]  # reference(x64, **kwargs64) -> array or tuple of arrays
+    tolerance: Callable[..., Any]  # tolerance(x64, dtype_name, **kwargs64) -> same structure
+    # case groups it takes: None = the array-function groups (every group not starting "ew-")
+    case_groups: frozenset | None = None
+    # container(x, kwargs) -> ("numpy" | "torch", dtype) of the result; None: expected_container(x)
+    container: Callable | None = None
+    # the inputs are cast to the result dtype before computing (element-wise functions: a Python
+    # number next to a float32 array is float32, as NumPy's weak scalars): the reference takes the
+    # cast values
+    cast_inputs: bool = False
+
+
+FUNCTIONS = [
+    Func("logsumexp", lambda x, **kw: sm.logsumexp(x, **kw), "a", "reduce",
+         frozenset({"axis", "b", "keepdims", "return_sign", "where"}), ref_logsumexp, tol_logsumexp),
+    Func("softmax", lambda x, **kw: sm.softmax(x, **kw), "x", "normalize",
+         frozenset({"axis", "algorithm", "where", "safe", "out"}), ref_softmax, tol_softmax),
+    Func("log_softmax", lambda x, **kw: sm.log_softmax(x, **kw), "x", "normalize",
+         frozenset({"axis", "algorithm", "where", "safe", "out"}), ref_log_softmax, tol_log_softmax),
+]
+FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+# ============================================================================================
+# Expectations and cases
+# ============================================================================================
+VALUE = "value"
+DATA = "<data>"  # placeholder: the function's data argument name
+
+
+@dataclasses.dataclass(frozen=True)
+class Raises:
+    types: tuple
+    arg: str  # argument the message must name (DATA: the function's data argument)
+
+    def __repr__(self):
+        return f"Raises({'/'.join(t.__name__ for t in self.types)}, {self.arg})"
+
+
+TYPE_ERR = Raises((TypeError,), DATA)
+
+
+class Lazy:
+    """A keyword-argument value computed from the built input: Lazy(lambda x: x) is out=x."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    id: str
+    make: Callable[[], Any]  # fresh input
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    expect: Any = VALUE  # VALUE | Raises | {function name or family or "*": VALUE | Raises}
+    group: str = ""
+    inplace: bool = False  # out=x: x is the output, so it is expected to change
+    # extra check(x, kwargs, result) -> list of problems (e.g. memory around `out` untouched)
+    extra: Callable | None = None
+    # rendering in the README edge table: (row label, input shown, variant label or "")
+    table: tuple | None = None
+
+    def expectation(self, func: Func):
+        e = self.expect
+        if isinstance(e, dict):
+            for key in (func.name, func.family, "*"):
+                if key in e:
+                    return e[key]
+            return None
+        return e
+
+    def applies_to(self, func: Func) -> bool:
+        groups_ok = (not self.group.startswith("ew-")) if func.case_groups is None else self.group in func.case_groups
+        return groups_ok and set(self.kwargs) <= func.params and self.expectation(func) is not None
+
+    def build(self):
+        with warnings.catch_warnings():  # torch's "beta"/"prototype" notices for sparse CSR / nested inputs
+            warnings.simplefilter("ignore")
+            x = self.make()
+            kw = {k: (v.fn(x) if isinstance(v, Lazy) else v) for k, v in self.kwargs.items()}
+        return x, kw
+
+
+CASES: list[Case] = []
+
+
+def add(*a, **k):
+    c = Case(*a, **k)
+    CASES.append(c)
+    return c
+
+
+def _arr(values, lib, name):
+    """A fresh array of `values` (nested lists, may hold inf/nan) in library `lib`, dtype `name`."""
+    a64 = np.asarray(values, dtype=np.float64)
+    if lib == "torch":
+        return torch.from_numpy(a64.copy()).to(getattr(torch, name))
+    with np.errstate(over="ignore"):
+        return a64.astype(name)
+
+
+def _libs_dtypes():
+    out = [("numpy", n) for n in NUMPY_DTYPES]
+    if torch is not None:
+        out += [("torch", n) for n in TORCH_DTYPES]
+    return out
+
+
+INF, NAN = math.inf, math.nan
+NORMAL_ROW = [0.5, -1.25, 2.0, 0.0]
+
+
+def _patterns(name):
+    """Rows of special values for dtype `name` (each paired with a normal row in the corpus)."""
+    f = FINFO[name]
+    big = {"float16": 6.0e4, "bfloat16": 1e30, "float32": 1e30, "float64": 1e300}[name]
+    return {
+        "nan": [1.0, NAN, 2.0, -1.0],
+        "+inf": [1.0, INF, 2.0, -1.0],
+        "-inf-some": [-INF, 0.5, -INF, 1.0],
+        "all-inf-neg": [-INF, -INF, -INF, -INF],
+        "+inf-and-inf-neg": [INF, -INF, 0.0, 1.0],
+        "nan-and-+inf": [NAN, INF, -INF, 0.0],
+        "two-+inf": [INF, INF, 1.0, 0.0],
+        "signed-zeros": [-0.0, 0.0, -0.0, 0.0],
+        "subnormals": [f.sub, -f.sub, 3 * f.sub, 0.0],
+        "tiny": [f.tiny, -f.tiny, 0.5 * f.tiny, 0.0],
+        "max": [f.max, f.max, 0.0, -1.0],
+        "max-and-min": [f.max, -f.max, 0.0, 1.0],
+        "min": [-f.max, -f.max, -f.max, -f.max],
+        "huge-magnitudes": [big, -big, 0.0, -big],
+        "dominant": [0.0, -40.0 if name == "float64" else -12.0, -50.0, -60.0],
+        "ties": [3.0, 3.0, 3.0, 3.0],
+        "two-pass-threshold": ([9000.0, 8999.0, 8990.0, -9000.0] if name == "float32"
+                               else [3e5, 3e5 - 1, 3e5 - 5, 0.0] if name == "float64"
+                               else [60000.0, 59968.0, 0.0, 1.0] if name == "float16"
+                               else [9000.0, 8960.0, 0.0, 1.0]),
+    }
+
+
+# --- 1. special values x (numpy, torch) x dtypes x call variants ------------------------------
+_VALUE_VARIANTS = [
+    ("default-axis", {}, VALUE),
+    ("axis=-1", {"axis": -1}, VALUE),
+    ("axis=0", {"axis": 0}, VALUE),
+    ("axis=-1,return_sign", {"axis": -1, "return_sign": True}, VALUE),
+    ("axis=None,keepdims", {"axis": None, "keepdims": True}, VALUE),
+    ("safe", {"safe": True}, VALUE),
+    ("three_pass", {"algorithm": "three_pass"}, VALUE),
+    ("online", {"algorithm": "online"}, VALUE),
+    ("two_pass", {"algorithm": "two_pass"}, VALUE),
+]
+
+for _lib, _dt in _libs_dtypes():
+    for _pname, _row in _patterns(_dt).items():
+        for _vname, _kw, _exp in _VALUE_VARIANTS:
+            add(f"values/{_pname}/{_lib}-{_dt}/{_vname}",
+                (lambda r=_row, lib=_lib, dt=_dt: _arr([r, NORMAL_ROW], lib, dt)), _kw, _exp, group="values")
+
+
+# --- 2. shapes: empty, 0-d, scalars, size-1 axes ----------------------------------------------
+_AXIS_ERR = Raises((AxisError,), "axis")
+_TUPLE_AXIS = Raises((TypeError,), "axis")  # softmax normalises along one axis: a tuple is not an integer
+for _lib, _dt in _libs_dtypes():
+    _mk = (lambda shape, lib=_lib, dt=_dt: (lambda: _arr(np.zeros(shape), lib, dt)))
+    for _shape, _kw in [
+        ((0, 5), {"axis": -1}), ((0, 5), {"axis": 0}), ((5, 0), {"axis": -1}), ((5, 0), {"axis": 0}),
+        ((0,), {}), ((2, 0, 3), {"axis": 1}), ((2, 0, 3), {"axis": 2}),
+    ]:
+        add(f"shapes/empty{_shape}/{_lib}-{_dt}/{_kw}", _mk(_shape), _kw, group="shapes")
+    add(f"shapes/empty(0,0)/{_lib}-{_dt}/full", _mk((0, 0)), {}, {"reduce": VALUE}, group="shapes")
+    add(f"shapes/empty(0,0)/{_lib}-{_dt}/full-keepdims", _mk((0, 0)), {"axis": None, "keepdims": True},
+        group="shapes")
+    add(f"shapes/empty(2,0,3)/{_lib}-{_dt}/axes(0,1)", _mk((2, 0, 3)), {"axis": (0, 1)},
+        {"reduce": VALUE, "normalize": _TUPLE_AXIS}, group="shapes")
+    add(f"shapes/empty(2,0,3)/{_lib}-{_dt}/axes(0,2)-sign", _mk((2, 0, 3)),
+        {"axis": (0, 2), "return_sign": True}, group="shapes")
+    for _v in (1.5, -0.0, -INF, INF, NAN, FINFO[_dt].max, FINFO[_dt].sub):
+        _mk0 = (lambda v=_v, lib=_lib, dt=_dt: _arr(v, lib, dt))
+        add(f"shapes/0-d({_v!r})/{_lib}-{_dt}/default", _mk0, {}, group="shapes")
+        add(f"shapes/0-d({_v!r})/{_lib}-{_dt}/safe", _mk0, {"safe": True}, group="shapes")
+        add(f"shapes/0-d({_v!r})/{_lib}-{_dt}/return_sign", _mk0, {"return_sign": True}, group="shapes")
+    _mk0 = (lambda lib=_lib, dt=_dt: _arr(0.25, lib, dt))
+    for _ax in (0, -1):
+        add(f"shapes/0-d/{_lib}-{_dt}/axis={_ax}", _mk0, {"axis": _ax},
+            {"reduce": _AXIS_ERR, "normalize": VALUE}, group="shapes")
+    add(f"shapes/0-d/{_lib}-{_dt}/axis=1", _mk0, {"axis": 1}, _AXIS_ERR, group="shapes")
+    add(f"shapes/0-d/{_lib}-{_dt}/axis=()", _mk0, {"axis": ()}, {"reduce": VALUE}, group="shapes")
+    add(f"shapes/0-d/{_lib}-{_dt}/where=False", _mk0, {"where": False}, group="shapes")
+    add(f"shapes/0-d/{_lib}-{_dt}/where=False-safe", _mk0, {"where": False, "safe": True}, group="shapes")
+    _mk1 = (lambda shape, lib=_lib, dt=_dt: (lambda: _arr(np.arange(np.prod(shape)).reshape(shape) - 2.5, lib, dt)))
+    for _shape, _kw in [((3, 1), {"axis": -1}), ((3, 1), {"axis": 0}), ((1, 5), {"axis": 0}),
+                        ((1, 1, 1), {"axis": 1}), ((1,), {}), ((1, 4, 1), {"axis": (0, 2)})]:
+        add(f"shapes/size-1{_shape}/{_lib}-{_dt}/{_kw}", _mk1(_shape), _kw,
+            {"reduce": VALUE, "normalize": VALUE if "axis" not in _kw or isinstance(_kw["axis"], int) else _TUPLE_AXIS},
+            group="shapes")
+    add(f"shapes/nothing-reduced/{_lib}-{_dt}/axis=()", _mk1((2, 3)), {"axis": ()}, {"reduce": VALUE},
+        group="shapes")
+    add(f"shapes/nothing-reduced/{_lib}-{_dt}/axis=(),nan", lambda lib=_lib, dt=_dt: _arr([NAN, -INF, 1.0], lib, dt),
+        {"axis": (), "return_sign": True}, {"reduce": VALUE}, group="shapes")
+
+# numpy scalars and Python scalars / lists
+for _v in (1.5, -0.0, INF, -INF, NAN):
+    for _t in ("float16", "float32", "float64"):
+        add(f"python/np.{_t}({_v!r})", lambda v=_v, t=_t: np.dtype(t).type(v), {},
+            group="python")
+    add(f"python/float({_v!r})", lambda v=_v: float(v), {}, group="python")
+for _name, _mk in [
+    ("int", lambda: 7), ("negative-int", lambda: -3), ("int-list", lambda: [1, 2, 3]),
+    ("nested-int-list", lambda: [[1, 2], [3, 4]]), ("float-list", lambda: [1.0, NAN, 2.0]),
+    ("tuple", lambda: (0.5, -INF)), ("list-of-np.float32", lambda: [np.float32(1), np.float32(2)]),
+    ("list-of-0d-arrays", lambda: [np.array(1.0), np.array(2.0)]), ("empty-list", lambda: []),
+    ("list-of-empty-list", lambda: [[]]), ("big-uint64-list", lambda: [2**64 - 1, 1]),
+    ("mixed-int-float", lambda: [1, 2.5, -INF]),
+]:
+    add(f"python/{_name}", _mk, {}, group="python")
+    add(f"python/{_name}/axis=-1", _mk, {"axis": -1},
+        {"*": VALUE} if _name not in ("int", "negative-int") else {"normalize": VALUE, "reduce": _AXIS_ERR},
+        group="python")
+
+
+# --- 3. layouts: strides, views, alignment, byte order -----------------------------------------
+def _base(dt, shape=(4, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 3
+    a.flat[1] = -INF
+    a.flat[7] = 20.0
+    return a.astype(dt)
+
+
+def _misaligned(a, offset=1):
+    """A copy of `a` in a buffer at an odd byte offset (np.frombuffer), writable."""
+    buf = bytearray(a.nbytes + offset)
+    m = np.frombuffer(buf, dtype=a.dtype, offset=offset, count=a.size).reshape(a.shape)
+    m[...] = a
+    assert m.ctypes.data % 2 == 1
+    return m
+
+
+def _readonly(a):
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+_NP_LAYOUTS = {
+    "neg-stride-row": lambda a: a[:, ::-1],
+    "neg-stride-both": lambda a: a[::-1, ::-2],
+    "transposed": lambda a: a.T,
+    "fortran": lambda a: np.asfortranarray(a),
+    "broadcast-rows(zero-stride)": lambda a: np.broadcast_to(a[1], (5, 6)),
+    "broadcast-cols(zero-stride)": lambda a: np.broadcast_to(a[:, :1], (4, 6)),
+    "broadcast-scalar": lambda a: np.broadcast_to(a[0, 2], (3, 4)),
+    "read-only": _readonly,
+    "misaligned": _misaligned,
+    "misaligned-strided": lambda a: _misaligned(a)[:, ::2],
+    "byteswapped": lambda a: a.astype(a.dtype.newbyteorder("S")),
+    "byteswapped-transposed": lambda a: a.astype(a.dtype.newbyteorder("S")).T,
+    "sliding-window(overlapping)": lambda a: np.lib.stride_tricks.sliding_window_view(a.ravel(), 5),
+    "3-d": lambda a: a.reshape(2, 2, 6),
+    "3-d-permuted": lambda a: a.reshape(2, 2, 6).transpose(2, 0, 1),
+    "step-and-offset": lambda a: a[1:, 1::2],
+}
+
+
+def _torch_layouts():
+    T = {
+        "transposed": lambda t: t.t(),
+        "step": lambda t: t[::2, 1::2],
+        "expand-rows(zero-stride)": lambda t: t[1:2].expand(5, 6),
+        "expand-cols(zero-stride)": lambda t: t[:, :1].expand(4, 6),
+        "permuted-3d": lambda t: t.reshape(2, 2, 6).permute(2, 0, 1),
+        "as_strided(overlapping)": lambda t: torch.as_strided(t.reshape(-1), (5, 4), (3, 1)),
+        "channels_last": lambda t: t.reshape(1, 2, 2, 6).contiguous(memory_format=torch.channels_last),
+        "requires_grad": lambda t: t.clone().requires_grad_(True),
+        "nn.Parameter": lambda t: torch.nn.Parameter(t.clone()),
+        "subclass": lambda t: t.as_subclass(_TensorSub),
+        "storage-offset": lambda t: t.reshape(-1)[3:].reshape(3, 7),
+    }
+    return T
+
+
+if torch is not None:
+    class _TensorSub(torch.Tensor):
+        pass
+
+_LAYOUT_VARIANTS = [("axis=-1", {"axis": -1}), ("axis=0", {"axis": 0}), ("default", {}),
+                    ("where", {"axis": -1, "where": Lazy(
+                        lambda x: np.asarray(np.arange(np.prod(np.shape(x))).reshape(np.shape(x)) % 3 != 1))}),
+                    ("b", {"axis": 0, "b": Lazy(lambda x: np.linspace(-0.5, 2.0, int(np.prod(np.shape(x)))).reshape(
+                        np.shape(x)))})]
+
+for _dt in NUMPY_DTYPES:
+    for _lname, _fn in _NP_LAYOUTS.items():
+        for _vname, _kw in _LAYOUT_VARIANTS:
+            add(f"layout/{_lname}/numpy-{_dt}/{_vname}", (lambda fn=_fn, dt=_dt: fn(_base(dt))), _kw,
+                group="layout")
+        add(f"layout/{_lname}/numpy-{_dt}/axes(0,-1)", (lambda fn=_fn, dt=_dt: fn(_base(dt))), {"axis": (0, -1)},
+            {"reduce": VALUE}, group="layout")
+if torch is not None:
+    for _dt in TORCH_DTYPES:
+        for _lname, _fn in _torch_layouts().items():
+            _mkt = (lambda fn=_fn, dt=_dt: fn(torch.from_numpy(_base("float64")).to(getattr(torch, dt))))
+            for _vname, _kw in _LAYOUT_VARIANTS:
+                add(f"layout/{_lname}/torch-{_dt}/{_vname}", _mkt, _kw, group="layout")
+            add(f"layout/{_lname}/torch-{_dt}/axes(0,-1)", _mkt, {"axis": (0, -1)}, {"reduce": VALUE},
+                group="layout")
+        # imaginary part of a complex tensor: a real view with stride 2 (float32/float64 only)
+        if _dt in ("float32", "float64"):
+            _cdt = torch.complex64 if _dt == "float32" else torch.complex128
+            add(f"layout/complex.imag(stride-2)/torch-{_dt}",
+                lambda c=_cdt: torch.complex(*[torch.from_numpy(_base("float64"))] * 2).to(c).imag, {"axis": -1},
+                group="layout")
+            # conj().imag has torch's negative bit set: a float CPU tensor whose .numpy() refuses
+            add(f"layout/neg-bit(conj().imag)/torch-{_dt}",
+                lambda c=_cdt: torch.complex(*[torch.from_numpy(_base("float64"))] * 2).to(c).conj().imag,
+                {"axis": -1}, group="layout")
+    for _lname, _mkl in [
+        ("sparse_coo", lambda: torch.from_numpy(_base("float32")).to_sparse()),
+        ("sparse_csr", lambda: torch.from_numpy(_base("float32")).to_sparse_csr()),
+        ("mkldnn", lambda: torch.from_numpy(_base("float32")).to_mkldnn()),
+        ("nested", lambda: torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])),
+    ]:
+        # README: torch CPU tensors are read through their strided memory; another layout must
+        # be a clear TypeError naming the argument (as for any other unsupported input).
+        add(f"layout/torch-{_lname}", _mkl, {}, TYPE_ERR, group="layout")
+
+# --- 4. wrong kinds ----------------------------------------------------------------------------
+_KINDS = {
+    "numpy-bool": lambda: np.array([True, False]),
+    "numpy-int8": lambda: np.arange(3, dtype=np.int8),
+    "numpy-int64": lambda: np.arange(3),
+    "numpy-uint64": lambda: np.arange(3, dtype=np.uint64),
+    "numpy-complex64": lambda: np.ones(3, np.complex64),
+    "numpy-complex128-0d": lambda: np.complex128(1 + 1j),
+    "numpy-object-floats": lambda: np.array([1.0, 2.0], dtype=object),
+    "numpy-str": lambda: np.array(["1.0", "2.0"]),
+    "numpy-bytes": lambda: np.array([b"a"]),
+    "numpy-longdouble": lambda: np.ones(3, np.longdouble),
+    "numpy-datetime64": lambda: np.array(["2020-01-01"], dtype="datetime64[D]"),
+    "numpy-timedelta64": lambda: np.array([1, 2], dtype="timedelta64[s]"),
+    "numpy-structured": lambda: np.zeros(3, dtype=[("a", "f8")]),
+    "numpy-void": lambda: np.zeros(3, dtype="V8"),
+    "numpy-int-0d": lambda: np.int64(3),
+    "numpy-bool-0d": lambda: np.True_,
+    "python-bool": lambda: True,
+    "python-complex": lambda: 1 + 2j,
+    "python-str": lambda: "abc",
+    "python-bytes": lambda: b"abc",
+    "None": lambda: None,
+    "ragged-list": lambda: [[1.0, 2.0], [3.0]],
+    "list-with-None": lambda: [1.0, None],
+    "list-with-str": lambda: [1.0, "a"],
+    "list-of-bools": lambda: [True, False],
+    "huge-python-int": lambda: [2**70, 1],
+    "dict": lambda: {"a": 1.0},
+    "set": lambda: {1.0, 2.0},
+    "object()": lambda: object(),
+    "function": lambda: (lambda: 1.0),
+    "dlpack-int": lambda: DLPackOnly(np.arange(3)),
+}
+if torch is not None:
+    _KINDS.update({
+        "torch-bool": lambda: torch.ones(3, dtype=torch.bool),
+        "torch-uint8": lambda: torch.ones(3, dtype=torch.uint8),
+        "torch-int64": lambda: torch.arange(3),
+        "torch-complex64": lambda: torch.ones(3, dtype=torch.complex64),
+        "torch-complex-conj": lambda: torch.ones(3, dtype=torch.complex64).conj(),
+        "torch-float8": lambda: torch.ones(3).to(torch.float8_e4m3fn),
+    })
+for _kname, _mk in _KINDS.items():
+    add(f"kinds/{_kname}", _mk, {}, TYPE_ERR, group="kinds")
+    add(f"kinds/{_kname}/axis=-1", _mk, {"axis": -1}, TYPE_ERR, group="kinds")
+
+# --- 5. devices (no CUDA backend in this build) ------------------------------------------------
+_DEV_ERR = Raises((ValueError,), DATA)
+add("device/dlpack-cuda(2,0)", lambda: DLPackOnly(np.ones(3), device=(2, 0)), {}, _DEV_ERR, group="device")
+add("device/dlpack-cuda-host(3,0)", lambda: DLPackOnly(np.ones(3), device=(3, 0)), {}, _DEV_ERR, group="device")
+add("device/dlpack-cpu", lambda: DLPackOnly(np.linspace(-1, 1, 6).reshape(2, 3)), {"axis": -1}, group="device")
+if torch is not None:
+    for _dt in TORCH_DTYPES:
+        add(f"device/meta-tensor/{_dt}", lambda dt=_dt: torch.empty(2, 3, device="meta", dtype=getattr(torch, dt)),
+            {}, _DEV_ERR, group="device")
+    add("device/meta-0d", lambda: torch.empty((), device="meta"), {}, _DEV_ERR, group="device")
+    add("device/meta-empty", lambda: torch.empty(0, device="meta"), {}, _DEV_ERR, group="device")
+    _x = (lambda: torch.ones(2, 3))
+    add("device/b-meta", _x, {"b": torch.ones(3, device="meta")}, Raises((ValueError,), "b"), group="device")
+    add("device/where-meta", _x, {"where": torch.ones(3, device="meta", dtype=torch.bool)},
+        Raises((ValueError,), "where"), group="device")
+    add("device/out-meta", _x, {"out": torch.empty(2, 3, device="meta")}, Raises((ValueError,), "out"),
+        group="device")
+    add("device/b-meta-numpy-x", lambda: np.ones((2, 3)), {"b": torch.ones(3, device="meta")},
+        Raises((ValueError,), "b"), group="device")
+    add("device/where-dlpack-cuda", lambda: np.ones((2, 3)), {"where": DLPackOnly(np.ones(3, bool), (2, 0))},
+        Raises((ValueError,), "where"), group="device")
+
+# --- 6. axis -----------------------------------------------------------------------------------
+for _lib in ("numpy", "torch") if torch is not None else ("numpy",):
+    _x = (lambda lib=_lib: _arr(np.arange(6.0).reshape(2, 3), lib, "float64"))
+    for _ax in (2, -3, 5, 2**70, -(2**70)):
+        add(f"axis/out-of-range({_ax})/{_lib}", _x, {"axis": _ax}, _AXIS_ERR, group="axis")
+    add(f"axis/out-of-range-in-tuple/{_lib}", _x, {"axis": (0, 2)}, {"reduce": _AXIS_ERR}, group="axis")
+    for _ax in ((0, 0), (1, -1), [0, 1, 0]):
+        add(f"axis/repeated{_ax}/{_lib}", _x, {"axis": _ax},
+            {"reduce": Raises((ValueError,), "axis"), "normalize": Raises((TypeError,), "axis")}, group="axis")
+    for _name, _ax in [("float", 1.0), ("str", "0"), ("bool", True), ("np.bool_", np.False_),
+                       ("np.float64", np.float64(1.0)), ("tuple-of-float", (0, 1.5)), ("complex", 1j),
+                       ("float-nan", NAN), ("object", object())]:
+        add(f"axis/non-integer({_name})/{_lib}", _x, {"axis": _ax}, Raises((TypeError,), "axis"), group="axis")
+    add(f"axis/None/{_lib}", _x, {"axis": None},
+        {"reduce": VALUE, "normalize": Raises((TypeError,), "axis")}, group="axis")
+    for _name, _ax in [("np.int64", np.int64(1)), ("np.int8-negative", np.int8(-1)), ("0-d-int-array", np.array(0)),
+                       ("list", [1]), ("empty-tuple", ()), ("all-negative", (-1, -2))]:
+        _exp = VALUE if _name not in ("list", "empty-tuple", "all-negative") else {
+            "reduce": VALUE, "normalize": Raises((TypeError,), "axis")}
+        add(f"axis/{_name}/{_lib}", _x, {"axis": _ax}, _exp, group="axis")
+    if _lib == "torch":
+        add("axis/torch-int-tensor", _x, {"axis": torch.tensor(1)}, group="axis")
+
+# --- 7. weights b (logsumexp) --------------------------------------------------------------------
+_B_VAL = [
+    ("zero-drops-inf-nan", [[1.0, INF, NAN, 2.0]], [1.0, 0.0, 0.0, 2.0], {}),
+    ("negative-sum", [[0.0, 1.0]], [1.0, -1.0], {}),
+    ("negative-sum-sign", [[0.0, 1.0]], [1.0, -1.0], {"return_sign": True}),
+    ("exact-cancel", [[0.0, 0.0]], [1.0, -1.0], {"return_sign": True}),
+    ("inf-weight", [[1.0, 2.0]], [INF, 1.0], {"return_sign": True}),
+    ("-inf-weight", [[1.0, 2.0]], [-INF, 1.0], {"return_sign": True}),
+    ("nan-weight", [[1.0, 2.0]], [NAN, 1.0], {}),
+    ("inf-weight-on-inf-neg", [[-INF, 2.0]], [INF, 1.0], {}),
+    ("+inf-x-negative-weight", [[INF, 0.0]], [-1.0, 1.0], {"return_sign": True}),
+    ("+inf-x-both-signs", [[INF, INF]], [1.0, -1.0], {"return_sign": True}),
+    ("all-zero-weights", [[1.0, 2.0]], [0.0, 0.0], {"return_sign": True}),
+    ("subnormal-weight", [[0.0, 0.0]], [5e-324, 1.0], {}),
+    ("dominant-weighted", [[0.0, -40.0]], [1.0, 1.0], {}),
+    ("broadcast-row", [[0.0, 1.0, 2.0], [3.0, -INF, 1.0]], [0.5, 2.0, 1.0], {"axis": -1}),
+    ("broadcast-col", [[0.0, 1.0, 2.0], [3.0, -INF, 1.0]], [[0.5], [2.0]], {"axis": 0}),
+    ("scalar", [[0.0, 1.0, 2.0]], 2.0, {}),
+    ("scalar-zero", [[0.0, 1.0, 2.0]], 0.0, {"axis": -1, "return_sign": True}),
+    ("int-weights", [[0.0, 1.0, 2.0]], np.array([1, 2, 3]), {}),
+    ("float16-weights", [[0.0, 1.0, 2.0]], np.array([1, 0.5, 3], np.float16), {}),
+    ("list-weights", [[0.0, 1.0, 2.0]], [1, 0.5, 3], {}),
+    ("negative-stride-weights", [[0.0, 1.0, 2.0]], lambda: np.array([1.0, 0.5, 3.0])[::-1], {}),
+    ("byteswapped-weights", [[0.0, 1.0, 2.0]], lambda: np.array([1.0, 0.5, 3.0], ">f8"), {}),
+    ("misaligned-weights", [[0.0, 1.0, 2.0]], lambda: _misaligned(np.array([1.0, 0.5, 3.0])), {}),
+    ("with-where", [[0.0, 1.0, NAN]], [1.0, -0.5, 1.0], {"where": [True, True, False], "return_sign": True}),
+]
+for _lib, _dt in _libs_dtypes():
+    for _bname, _xv, _bv, _kw in _B_VAL:
+        add(f"weights/{_bname}/{_lib}-{_dt}", (lambda xv=_xv, lib=_lib, dt=_dt: _arr(xv, lib, dt)),
+            {"b": Lazy(lambda x, bv=_bv: bv() if callable(bv) else copy.deepcopy(bv)), **_kw}, group="weights")
+    # the documented "no overflow" extends to weights: b at the dtype's max must not overflow the sum
+    _bm = (lambda dt=_dt, lib=_lib: _arr([FINFO[dt].max, FINFO[dt].max], lib, dt))
+    add(f"weights/max-weights/{_lib}-{_dt}", (lambda lib=_lib, dt=_dt: _arr([0.0, 0.0], lib, dt)),
+        {"b": Lazy(lambda x, f=_bm: f())}, group="weights")
+    # ... and at the other end: weights that are all subnormal keep their relative precision
+    _bs = (lambda dt=_dt, lib=_lib: _arr([FINFO[dt].sub, FINFO[dt].sub], lib, dt))
+    add(f"weights/subnormal-weights/{_lib}-{_dt}", (lambda lib=_lib, dt=_dt: _arr([0.0, -1.0], lib, dt)),
+        {"b": Lazy(lambda x, f=_bs: f())}, group="weights")
+# the dominant term has a weight 2^-997 times the largest (found by test_properties): exactly 0
+add("weights/dominant-term-small-weight/numpy-float64", lambda: np.array([0.0, -1e4, 0.0]),
+    {"b": [1.0, 1e300, 1e300], "where": [True, True, False], "return_sign": True}, group="weights")
+if torch is not None:
+    add("weights/torch-b-for-numpy-x", lambda: np.array([0.0, 1.0, 2.0]), {"b": torch.tensor([1.0, 2.0, 0.5])},
+        group="weights")
+    add("weights/numpy-b-for-torch-x", lambda: torch.tensor([0.0, 1.0, 2.0]), {"b": np.array([1.0, 2.0, 0.5])},
+        group="weights")
+    add("weights/bfloat16-b-for-numpy-x", lambda: np.array([0.0, 1.0, 2.0]),
+        {"b": torch.tensor([1.0, 2.0, 0.5], dtype=torch.bfloat16)}, group="weights")
+    add("weights/expanded-b", lambda: torch.zeros(3, 4), {"b": torch.tensor([2.0]).expand(4)}, group="weights")
+    add("weights/neg-bit-b", lambda: torch.zeros(3),
+        {"b": Lazy(lambda x: torch.tensor([1j, 2j, 3j]).conj().imag)}, group="weights")
+    add("weights/sparse-b", lambda: torch.zeros(3), {"b": Lazy(lambda x: torch.ones(3).to_sparse())},
+        Raises((TypeError,), "b"), group="weights")
+_B_ERR = Raises((ValueError,), "b")
+_B_TYPE = Raises((TypeError,), "b")
+for _bname, _bv, _exp in [
+    ("not-broadcast(2,)", np.ones(2), _B_ERR), ("more-dims", np.ones((3, 2, 3)), _B_ERR),
+    ("not-broadcast(4,)", np.ones(4), _B_ERR), ("not-broadcast(2,2)", np.ones((2, 2)), _B_ERR),
+    ("complex", np.array([1 + 1j, 1, 1]), _B_TYPE), ("bool", np.ones(3, bool), _B_TYPE),
+    ("str", "abc", _B_TYPE), ("str-array", np.array(["1", "2", "3"]), _B_TYPE),
+    ("ragged", [[1.0], [1.0, 2.0]], _B_TYPE), ("list-with-None", [1.0, None, 2.0], _B_TYPE),
+    ("object", np.array([1.0, 2.0, 3.0], dtype=object), _B_TYPE),
+    ("datetime64", np.array(["2020-01-01"] * 3, dtype="datetime64[D]"), _B_TYPE),
+    ("timedelta64", np.array([1, 2, 3], dtype="timedelta64[s]"), _B_TYPE),
+    ("python-complex", 1j, _B_TYPE), ("dict", {"a": 1}, _B_TYPE),
+]:
+    add(f"weights/{_bname}", lambda: np.zeros((2, 3)), {"b": _bv}, _exp, group="weights")
+    if torch is not None and isinstance(_bv, np.ndarray) and _bv.dtype.kind in "fc":
+        add(f"weights/{_bname}/torch", lambda: torch.zeros(2, 3), {"b": torch.from_numpy(_bv)}, _exp,
+            group="weights")
+
+# --- 8. masks where ------------------------------------------------------------------------------
+_W_VAL = [
+    ("partial", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], [[True, False, True], [False, True, True]]),
+    ("row-fully-masked", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], [[False, False, False], [True, True, True]]),
+    ("masked-nan-inf-left-out", [[1.0, NAN, INF], [0.0, -1.0, 4.0]], [[True, False, False], [True, True, True]]),
+    ("kept-all-inf-neg", [[-INF, 2.0, -INF], [0.0, -1.0, 4.0]], [[True, False, True], [True, True, True]]),
+    ("broadcast-row", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], [True, False, True]),
+    ("broadcast-col", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], [[True], [False]]),
+    ("scalar-False", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], False),
+    ("scalar-True", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], np.True_),
+    ("negative-stride", [[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], np.array([True, True, False])[::-1]),
+]
+for _lib, _dt in _libs_dtypes():
+    for _wname, _xv, _wv in _W_VAL:
+        for _vname, _kw in [("axis=-1", {"axis": -1}), ("axis=0", {"axis": 0}), ("safe", {"axis": -1, "safe": True}),
+                            ("sign", {"axis": -1, "return_sign": True})]:
+            add(f"where/{_wname}/{_lib}-{_dt}/{_vname}", (lambda xv=_xv, lib=_lib, dt=_dt: _arr(xv, lib, dt)),
+                {"where": _wv, **_kw}, group="where")
+if torch is not None:
+    add("where/torch-mask-numpy-x", lambda: np.array([1.0, 2.0, 3.0]), {"where": torch.tensor([True, False, True])},
+        group="where")
+    add("where/numpy-mask-torch-x", lambda: torch.tensor([1.0, 2.0, 3.0]), {"where": np.array([True, False, True])},
+        group="where")
+    add("where/expanded-mask", lambda: torch.ones(4, 3), {"where": torch.tensor([[True, False, True]]).expand(4, 3)},
+        group="where")
+_W_ERR = Raises((ValueError,), "where")
+_W_TYPE = Raises((TypeError,), "where")
+for _wname, _wv, _exp in [
+    ("not-broadcast", np.ones(2, bool), _W_ERR), ("more-dims", np.ones((1, 2, 3), bool), _W_ERR),
+    ("float", np.ones((2, 3)), _W_TYPE), ("int", np.ones((2, 3), np.int64), _W_TYPE),
+    ("int-list", [1, 0, 1], _W_TYPE), ("str", "yes", _W_TYPE), ("python-float", 1.5, _W_TYPE),
+    ("ragged", [[True], [True, False]], _W_TYPE), ("list-with-None", [True, None, False], _W_TYPE),
+    ("object", np.array([True, False, True], dtype=object), _W_TYPE),
+]:
+    add(f"where/{_wname}", lambda: np.ones((2, 3)), {"where": _wv}, _exp, group="where")
+if torch is not None:
+    add("where/torch-float-mask", lambda: torch.ones(2, 3), {"where": torch.ones(2, 3)}, _W_TYPE, group="where")
+    add("where/sparse-mask", lambda: torch.ones(2, 3), {"where": Lazy(lambda x: torch.ones(2, 3, dtype=torch.bool)
+                                                                  .to_sparse())}, _W_TYPE, group="where")
+
+# --- 9. flags and options -----------------------------------------------------------------------
+_x23 = (lambda: np.arange(6.0).reshape(2, 3))
+for _flag in ("keepdims", "return_sign", "safe"):
+    for _name, _v in [("int", 1), ("str", "yes"), ("None", None), ("float", 1.0), ("array", np.array([True]))]:
+        add(f"flags/{_flag}={_name}", _x23, {_flag: _v}, Raises((TypeError,), _flag), group="flags")
+    add(f"flags/{_flag}=np.True_", _x23, {_flag: np.True_}, group="flags")
+for _name, _v in [("unknown", "fast"), ("empty", ""), ("case", "Online"), ("None", None), ("int", 1),
+                  ("list", ["auto"]), ("bytes", b"auto")]:
+    add(f"flags/algorithm={_name}", _x23, {"algorithm": _v}, Raises((ValueError,), "algorithm"), group="flags")
+
+
+# --- 10. out= (softmax family) ------------------------------------------------------------------
+def _untouched_around(x, kw, result):
+    """out was a strided view of a larger array: the elements in between keep their value."""
+    base = kw["out"].base
+    mask = np.ones(base.shape, bool)
+    mask[:, ::2] = False
+    return [] if np.all(base[mask] == 7.0) else ["out=: elements of out's base outside the view were overwritten"]
+
+
+_OUT_ERR, _OUT_TYPE = Raises((ValueError,), "out"), Raises((TypeError,), "out")
+add("out/fresh-array", _x23, {"out": Lazy(lambda x: np.empty_like(x))}, group="out")
+add("out/strided-view", _x23, {"out": Lazy(lambda x: np.full((2, 6), 7.0)[:, ::2])}, group="out",
+    extra=_untouched_around)
+add("out/in-place", lambda: np.array([[1.0, NAN, 2.0], [0.0, 1.0, -INF]]), {"out": Lazy(lambda x: x)},
+    group="out", inplace=True)
+add("out/in-place-transposed", lambda: np.arange(6.0).reshape(2, 3).T, {"out": Lazy(lambda x: x), "axis": 0},
+    group="out", inplace=True)
+# README/docstring: out is "Returned" (NumPy's out= returns the out array too, also when 0-d)
+add("out/0-d", lambda: np.array(0.5), {"out": Lazy(lambda x: np.empty(()))}, group="out")
+add("out/0-d-in-place", lambda: np.array(0.5), {"out": Lazy(lambda x: x)}, group="out", inplace=True)
+# in place on byte-swapped data: the result cannot be written in the input's own byte order;
+# a clear TypeError naming out (not documented either way)
+add("out/in-place-byteswapped", lambda: np.arange(6.0).reshape(2, 3).astype(">f8"), {"out": Lazy(lambda x: x)},
+    Raises((TypeError,), "out"), group="out", inplace=True)
+add("out/wrong-shape", _x23, {"out": Lazy(lambda x: np.empty((3, 2)))}, _OUT_ERR, group="out")
+add("out/wrong-dtype", _x23, {"out": Lazy(lambda x: np.empty((2, 3), np.float32))}, _OUT_TYPE, group="out")
+add("out/read-only", _x23, {"out": Lazy(lambda x: _readonly(np.empty((2, 3))))}, _OUT_ERR, group="out")
+add("out/list", _x23, {"out": Lazy(lambda x: [[0.0] * 3] * 2)}, _OUT_TYPE, group="out")
+add("out/overlapping-input", lambda: np.arange(12.0).reshape(4, 3)[:2],
+    {"out": Lazy(lambda x: x.base.reshape(4, 3)[1:3])}, _OUT_ERR, group="out")
+add("out/broadcast-view(read-only)", _x23, {"out": Lazy(lambda x: np.broadcast_to(np.zeros(3), (2, 3)))},
+    _OUT_ERR, group="out")
+# A writable view whose elements overlap each other (zero stride): rows would overwrite one
+# another, so it must be refused like an overlapping input (torch refuses it for out= too).
+add("out/self-overlapping(as_strided-writeable)", lambda: np.array([[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]]),
+    {"out": Lazy(lambda x: np.lib.stride_tricks.as_strided(np.zeros(3), (2, 3), (0, 8), writeable=True))},
+    _OUT_ERR, group="out")
+if torch is not None:
+    _t23 = (lambda: torch.tensor([[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]]))
+    add("out/torch-fresh", _t23, {"out": Lazy(lambda x: torch.empty_like(x))}, group="out")
+    add("out/torch-in-place", _t23, {"out": Lazy(lambda x: x)}, group="out", inplace=True)
+    add("out/torch-for-numpy-x", _x23, {"out": Lazy(lambda x: torch.empty(2, 3, dtype=torch.float64))}, _OUT_TYPE,
+        group="out")
+    add("out/numpy-for-torch-x", _t23, {"out": Lazy(lambda x: np.empty((2, 3), np.float32))}, _OUT_TYPE,
+        group="out")
+    add("out/torch-requires-grad", _t23, {"out": Lazy(lambda x: torch.empty(2, 3, requires_grad=True))}, _OUT_ERR,
+        group="out")
+    add("out/torch-wrong-dtype", _t23, {"out": Lazy(lambda x: torch.empty(2, 3, dtype=torch.float64))}, _OUT_TYPE,
+        group="out")
+    add("out/torch-overlapping-input", lambda: torch.arange(12.0).reshape(4, 3)[:2],
+        {"out": Lazy(lambda x: torch.as_strided(x, (2, 3), (3, 1), 3))}, _OUT_ERR, group="out")
+    add("out/torch-self-overlapping(expand)", _t23, {"out": Lazy(lambda x: torch.zeros(3).expand(2, 3))}, _OUT_ERR,
+        group="out")
+    # in place on an expanded (self-overlapping) input: every row writes the same memory
+    add("out/torch-in-place-on-expanded-input", lambda: torch.tensor([0.0, 1.0, 2.0]).expand(2, 3),
+        {"out": Lazy(lambda x: x)}, _OUT_ERR, group="out", inplace=True)
+    add("out/torch-neg-bit", _t23, {"out": Lazy(lambda x: torch.tensor([[1j] * 3] * 2).conj().imag)}, group="out")
+
+
+# --- 11. the README edge-case table (each cell one or more corpus cases) ------------------------
+def _table(label, shown, make, per_func):
+    """per_func: {func name: [(variant label, kwargs)]}; the first variant is the plain result."""
+    for fname, variants in per_func.items():
+        for vlabel, kw in variants:
+            add(f"table/{label}/{fname}/{vlabel or 'plain'}", make, kw,
+                {fname: VALUE}, group="table", table=(label, shown, vlabel))
+
+
+_F64 = (lambda v: (lambda: np.array(v, dtype=np.float64)))
+_F32 = (lambda v: (lambda: np.array(v, dtype=np.float32)))
+_ALL_PLAIN = {"logsumexp": [("", {})], "softmax": [("", {})], "log_softmax": [("", {})]}
+_table("NaN anywhere in the reduction", "`[1, nan, 2]`", _F64([1.0, NAN, 2.0]), _ALL_PLAIN)
+_table("`+inf` present (no NaN)", "`[1, inf, -inf]`", _F64([1.0, INF, -INF]), _ALL_PLAIN)
+_table("all `-inf`", "`[-inf, -inf]`", _F64([-INF, -INF]),
+       {"logsumexp": [("", {"return_sign": True})], "softmax": [("", {}), ("`safe=True`", {"safe": True})],
+        "log_softmax": [("", {}), ("`safe=True`", {"safe": True})]})
+_table("empty reduction (length-0 axis)", "shape `(2, 0)`, `axis=-1`", _F64(np.zeros((2, 0))),
+       {"logsumexp": [("", {"axis": -1, "return_sign": True})], "softmax": [("", {"axis": -1})],
+        "log_softmax": [("", {"axis": -1})]})
+_table("0-d input", "`2.5`", _F64(2.5), _ALL_PLAIN)
+_table("`where=False` entries", "`[1, 2, 3]`, `where=[T, F, T]`", _F64([1.0, 2.0, 3.0]),
+       {f: [("", {"where": [True, False, True]})] for f in ("logsumexp", "softmax", "log_softmax")})
+_table("row with every entry masked", "`[1, 2]`, `where=[F, F]`", _F64([1.0, 2.0]),
+       {"logsumexp": [("", {"where": [False, False], "return_sign": True})],
+        "softmax": [("", {"where": [False, False]})], "log_softmax": [("", {"where": [False, False]})]})
+_table("weight `b == 0`", "`[1, inf, nan]`, `b=[1, 0, 0]`", _F64([1.0, INF, NAN]),
+       {"logsumexp": [("", {"b": [1.0, 0.0, 0.0]})]})
+_table("negative weighted sum", "`[0, 1]`, `b=[1, -1]`", _F64([0.0, 1.0]),
+       {"logsumexp": [("", {"b": [1.0, -1.0]}), ("`return_sign=True`", {"b": [1.0, -1.0], "return_sign": True})]})
+_table("dominant element (float64)", "`[0, -40]`", _F64([0.0, -40.0]), _ALL_PLAIN)
+_table("±1e30 (float32)", "`[1e30, -1e30, 0]`", _F32([1e30, -1e30, 0.0]), _ALL_PLAIN)
+_table("±1e300 (float64)", "`[1e300, -1e300, 0]`", _F64([1e300, -1e300, 0.0]), _ALL_PLAIN)
+
+
+# ============================================================================================
+# Element-wise functions f(v, x): the log-Bessel family (python/stablemath/_special.py)
+# ============================================================================================
+# Documented semantics (the functions' docstrings), which the reference below implements:
+# NaN in v or x -> NaN; x < 0 (also -inf) -> NaN; I-type functions (log_bessel_i, log_bessel_ie,
+# bessel_i_ratio): a negative non-integer order -> NaN, a negative integer order uses I_{-n} = I_n;
+# K-type: K_{-v} = K_v. Limits: x = 0: log I_0 = 0, log I_v = -inf (v != 0), log K = +inf, the
+# ratios their limits (0, inf or 1 by the orders); x = +inf: log I = +inf, log K, log Ie, log Ke
+# = -inf, ratios 1; an infinite order with finite x: the limit (log I -inf, log K +inf,
+# bessel_i_ratio 0 and bessel_k_ratio inf for +inf, mirrored for -inf); infinite order and x: NaN.
+# Result type: a torch tensor if any argument is one; float64 if any array argument is float64
+# (integer arrays count as float64) or every argument is a Python number, else float32
+# (float16/bfloat16 are computed and returned in float32); a NumPy scalar for 0-d NumPy/Python.
+try:
+    import mpmath
+except ImportError:  # pragma: no cover - mpmath is a test dependency
+    mpmath = None
+
+
+def _is_int(v: float) -> bool:
+    return math.isfinite(v) and v == math.floor(v)
+
+
+def _debye_log_scaled(kind, v, x):
+    """log(I_v(x) e^-x) ("i") or log(K_v(x) e^x) ("k") for v >= 500 from Debye's uniform expansion
+    with three correction terms (error O(v^-4): < 1e-13 at v = 500, 5e-15 at 1000, against mpmath):
+    mpmath's series crawl (20 s at v = 300, x = 600) or fail (v = 1000, x = 2000) there."""
+    mp = mpmath
+    v, x = mp.mpf(v), mp.mpf(x)
+    z = x / v
+    s = mp.sqrt(1 + z * z)
+    t = 1 / s
+    eta = s + mp.log(z / (1 + s))
+    u1 = (3 * t - 5 * t**3) / 24
+    u2 = (81 * t**2 - 462 * t**4 + 385 * t**6) / 1152
+    u3 = (30375 * t**3 - 369603 * t**5 + 765765 * t**7 - 425425 * t**9) / 414720
+    if kind == "i":
+        return v * eta - x - mp.log(2 * mp.pi * v) / 2 - mp.log(s) / 2 + mp.log(1 + u1 / v + u2 / v**2 + u3 / v**3)
+    return -v * eta + x + mp.log(mp.pi / (2 * v)) / 2 - mp.log(s) / 2 + mp.log(1 - u1 / v + u2 / v**2 - u3 / v**3)
+
+
+_LOG_SCALED_CACHE: dict = {}
+
+
+def _log_scaled(kind, v, x):
+    """log(I_v(x) e^-x) or log(K_v(x) e^x) as an mpf, for an order v >= 0 and 0 < x < inf."""
+    key = (kind, v, x)
+    if key not in _LOG_SCALED_CACHE:
+        # enough digits that v * eta - x keeps 30 of them for x, v up to 1e308
+        with mpmath.workdps(40 + max(0, int(math.log10(max(x, v, 1.0))))):
+            r = None
+            if v < 500:
+                try:
+                    if kind == "i":
+                        r = mpmath.log(mpmath.besseli(v, x, maxterms=10**6) * mpmath.exp(-x))
+                    else:
+                        r = mpmath.log(mpmath.besselk(v, x) * mpmath.exp(x))
+                except (mpmath.libmp.NoConvergence, ValueError, ZeroDivisionError):
+                    r = None
+            if r is None:
+                r = _debye_log_scaled(kind, v, x)
+            _LOG_SCALED_CACHE[key] = +r
+    return _LOG_SCALED_CACHE[key]
+
+
+def _ew_scalar(op: str, v: float, x: float) -> float:
+    """The documented value of op(v, x) for one pair of float64 numbers."""
+    inf, nan = math.inf, math.nan
+    if math.isnan(v) or math.isnan(x) or x < 0:
+        return nan
+    ikind = op in ("log_i", "log_ie", "ratio_i")
+    if ikind and v < 0 and not math.isinf(v) and not _is_int(v):
+        return nan
+    if math.isinf(v):
+        if math.isinf(x):
+            return nan
+        up = v > 0  # |order| -> inf: I -> 0, K -> inf; the ratio's orders move away from / towards 0
+        return {"log_i": -inf, "log_ie": -inf, "log_k": inf, "log_ke": inf,
+                "ratio_i": 0.0 if up else inf, "ratio_k": inf if up else 0.0}[op]
+    with mpmath.workprec(1200):  # v + 1 exactly, also for v ~ 1e308
+        a = abs(mpmath.mpf(v) + 1)  # orders of the ratio's numerator and denominator, after the symmetries
+    b = abs(v)
+    if math.isinf(x):
+        return {"log_i": inf, "log_ie": -inf, "log_k": -inf, "log_ke": -inf, "ratio_i": 1.0, "ratio_k": 1.0}[op]
+    if x == 0:
+        if op in ("log_i", "log_ie"):
+            return 0.0 if v == 0 else -inf
+        if op in ("log_k", "log_ke"):
+            return inf
+        # I_a / I_b ~ (x/2)^(a-b) and K_a / K_b ~ (x/2)^(b-a) as x -> 0 (K_0 ~ -log x)
+        if a == b:
+            return 1.0
+        return (0.0 if a > b else inf) if op == "ratio_i" else (inf if a > b else 0.0)
+    kind = "i" if ikind else "k"
+    with mpmath.workdps(40 + max(0, int(math.log10(max(x, 1.0))))):
+        if op in ("log_ie", "log_ke"):
+            return float(_log_scaled(kind, b, x))
+        if op == "log_i":
+            return float(_log_scaled("i", b, x) + mpmath.mpf(x))
+        if op == "log_k":
+            return float(_log_scaled("k", b, x) - mpmath.mpf(x))
+        return float(mpmath.exp(_log_scaled(kind, a, x) - _log_scaled(kind, b, x)))
+
+
+def _ew_reference(op):
+    def ref(x, v=None, **_):
+        vv, xx = np.broadcast_arrays(np.asarray(v, np.float64), np.asarray(x, np.float64))
+        out = np.empty(vv.shape)
+        for i in np.ndindex(out.shape):
+            out[i] = _ew_scalar(op, float(vv[i]), float(xx[i]))
+        return out
+    return ref
+
+
+def _ew_tolerance(op):
+    """64 eps of the result dtype, relative to max(|value|, 1) for the logs (an absolute error
+    for values near 0, e.g. log I_0(x) ~ x^2/4) and to |value| for the ratios (plus the
+    smallest normal number)."""
+    ref = _ew_reference(op)
+
+    def tol(x, name, v=None, **_):
+        r = ref(x, v=v)
+        f = FINFO[name]
+        with np.errstate(invalid="ignore", over="ignore"):
+            if op.startswith("ratio"):
+                return 64 * f.eps * np.abs(r) + f.tiny
+            return 64 * f.eps * np.maximum(np.abs(r), 1.0)
+    return tol
+
+
+def _ew_arg_info(a):
+    """(library, counts as float64, is a Python number/list) of one element-wise argument."""
+    if is_tensor(a):
+        return "torch", a.dtype == torch.float64 or not (a.dtype.is_floating_point or a.dtype.is_complex), False
+    if isinstance(a, DLPackOnly):
+        return _ew_arg_info(np.from_dlpack(a.inner))[0:2] + (False,)
+    if isinstance(a, (np.ndarray, np.generic)):
+        return "numpy", a.dtype.newbyteorder("=") == np.float64 or a.dtype.kind in "iu", False
+    return "numpy", True, True
+
+
+def ew_container(x, kw):
+    infos = [_ew_arg_info(a) for a in (kw["v"], x)]
+    wide = any(i[1] for i in infos if not i[2]) or all(i[2] for i in infos)
+    if any(i[0] == "torch" for i in infos):
+        return "torch", torch.float64 if wide else torch.float32
+    return "numpy", np.dtype(np.float64 if wide else np.float32)
+
+
+EW_GROUPS = frozenset({"ew-values", "ew-shapes", "ew-layout", "ew-kinds", "ew-device", "ew-mixed", "ew-table"})
+
+
+def elementwise(name: str, op: str) -> Func:
+    """An element-wise function f(v, x) of the public API: one entry, the cases of EW_GROUPS run
+    against it (x is the data argument, v a keyword argument of the cases)."""
+    fn = getattr(sm, name)
+    return Func(name, lambda x, v, _f=fn: _f(v, x), "x", "elementwise", frozenset({"v"}),
+                _ew_reference(op), _ew_tolerance(op), case_groups=EW_GROUPS, container=ew_container, cast_inputs=True)
+
+
+if mpmath is not None:
+    FUNCTIONS += [
+        elementwise("log_bessel_i", "log_i"), elementwise("log_bessel_k", "log_k"),
+        elementwise("log_bessel_ie", "log_ie"), elementwise("log_bessel_ke", "log_ke"),
+        elementwise("bessel_i_ratio", "ratio_i"), elementwise("bessel_k_ratio", "ratio_k"),
+    ]
+    FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+def _ew_x_values(dt):
+    f = FINFO[dt]
+    big = {"float16": 6.0e4, "bfloat16": 1e30, "float32": 1e30, "float64": 1e300}[dt]
+    return [0.0, -0.0, f.sub, f.tiny, 0.5, 2.5, 30.0, big, f.max, INF, -INF, NAN, -1.0]
+
+
+EW_ORDERS = [0.0, 0.5, 1.0, 2.5, -3.0, -2.5, 100.0, 1e4, NAN, INF, -INF]
+
+# --- 1. values: every order against a row of special x, per array library and dtype -------------
+for _lib, _dt in _libs_dtypes():
+    _mkx = (lambda lib=_lib, dt=_dt: _arr(_ew_x_values(dt), lib, dt))
+    for _v in EW_ORDERS:
+        add(f"ew-values/v={_v!r}/{_lib}-{_dt}", _mkx, {"v": _v}, group="ew-values")
+    # the grid: v a column of the same library and dtype, x a row: result (11, 13)
+    add(f"ew-values/grid/{_lib}-{_dt}", _mkx,
+        {"v": Lazy(lambda x, lib=_lib, dt=_dt: _arr(np.reshape(EW_ORDERS, (-1, 1)), lib, dt))}, group="ew-values")
+
+# beyond the documented range (x <= 1e300): huge x with a huge order (a library bug, see test_hostile)
+for _f in ("log_bessel_ie", "log_bessel_ke", "bessel_k_ratio"):
+    add(f"ew-values/huge-v-and-x/{_f}", lambda: np.array([1e308, 1.7976931348623157e308]),
+        {"v": Lazy(lambda x: np.array([1e200, 1.7976931348623157e308]))}, {_f: VALUE}, group="ew-values")
+
+# --- 2. shapes: empty, 0-d, scalars, lists, broadcasting ------------------------------------------
+_EW_BCAST = Raises((ValueError,), "x")  # "v and x: shapes do not broadcast (...)"
+_EW_SHAPES = [
+    ("empty(0,)", lambda: np.zeros(0), 1.5, VALUE),
+    ("empty(0,3)-v(3,)", lambda: np.zeros((0, 3)), Lazy(lambda x: np.array([0.0, 1.0, 2.5])), VALUE),
+    ("empty(2,0)-v(2,1)", lambda: np.zeros((2, 0), np.float32), Lazy(lambda x: np.ones((2, 1), np.float32)), VALUE),
+    ("empty-v", lambda: 2.0, Lazy(lambda x: np.zeros((0, 2))), VALUE),
+    ("0-d-array", lambda: np.array(2.5), 1.0, VALUE),
+    ("0-d-float32", lambda: np.float32(2.5), 1.0, VALUE),
+    ("0-d-both-float32", lambda: np.float32(2.5), Lazy(lambda x: np.float32(0.5)), VALUE),
+    ("python-floats", lambda: 2.5, 1.0, VALUE),
+    ("python-ints", lambda: 3, 2, VALUE),
+    ("python-lists", lambda: [0.5, 1.0, 2.0], Lazy(lambda x: [[0], [1]]), VALUE),
+    ("int-arrays", lambda: np.arange(1, 4), Lazy(lambda x: np.int64(2)), VALUE),
+    ("uint8-order", lambda: np.array([0.5, 3.0]), Lazy(lambda x: np.array([1, 2], np.uint8)), VALUE),
+    ("size-1-broadcast", lambda: np.linspace(0.1, 3, 3).reshape(3, 1), Lazy(lambda x: np.array([[0.0, 1.0, 2.5, 7.0]])),
+     VALUE),
+    ("size-1-both", lambda: np.ones((1, 1, 1)), Lazy(lambda x: np.full((1,), 2.0)), VALUE),
+    ("3-d-broadcast", lambda: np.linspace(0.1, 40, 24).reshape(2, 3, 4), Lazy(lambda x: np.array([[0.5], [1.0], [3.0]])),
+     VALUE),
+    ("not-broadcast(3)-(4)", lambda: np.ones(3), Lazy(lambda x: np.ones(4)), _EW_BCAST),
+    ("not-broadcast(2,3)-(3,2)", lambda: np.ones((2, 3)), Lazy(lambda x: np.ones((3, 2))), _EW_BCAST),
+    ("not-broadcast-empty", lambda: np.ones((0,)), Lazy(lambda x: np.ones(2)), _EW_BCAST),
+]
+for _sname, _mk, _v, _exp in _EW_SHAPES:
+    add(f"ew-shapes/{_sname}", _mk, {"v": _v}, _exp, group="ew-shapes")
+if torch is not None:
+    for _dt in TORCH_DTYPES:
+        add(f"ew-shapes/torch-0-d/{_dt}", lambda dt=_dt: torch.tensor(2.5, dtype=getattr(torch, dt)), {"v": 1.0},
+            group="ew-shapes")
+        add(f"ew-shapes/torch-empty/{_dt}", lambda dt=_dt: torch.zeros(0, 3, dtype=getattr(torch, dt)), {"v": 1.0},
+            group="ew-shapes")
+    add("ew-shapes/torch-not-broadcast", lambda: torch.ones(3), {"v": Lazy(lambda x: torch.ones(4))}, _EW_BCAST,
+        group="ew-shapes")
+
+
+# --- 3. layouts: the same views as for the array functions, on x, on v, and on both -----------------
+def _ew_xbase(dt):
+    return np.abs(_base(dt)) + np.asarray(0.25, dt)  # |.| of the array-function base: +inf, 20, ~0.25..10
+
+
+def _ew_vbase(dt):
+    return (np.arange(24).reshape(4, 6) % 5 * 0.75).astype(dt)  # orders 0, 0.75, ..., 3
+
+
+for _dt in NUMPY_DTYPES:
+    for _lname, _fn in _NP_LAYOUTS.items():
+        _mkx = (lambda fn=_fn, dt=_dt: fn(_ew_xbase(dt)))
+        add(f"ew-layout/{_lname}/numpy-{_dt}/x", _mkx, {"v": 1.5}, group="ew-layout")
+        add(f"ew-layout/{_lname}/numpy-{_dt}/both", _mkx, {"v": Lazy(lambda x, fn=_fn, dt=_dt: fn(_ew_vbase(dt)))},
+            group="ew-layout")
+        add(f"ew-layout/{_lname}/numpy-{_dt}/v", lambda: 2.0, {"v": Lazy(lambda x, fn=_fn, dt=_dt: fn(_ew_vbase(dt)))},
+            group="ew-layout")
+if torch is not None:
+    for _dt in TORCH_DTYPES:
+        for _lname, _fn in _torch_layouts().items():
+            _mkt = (lambda fn=_fn, dt=_dt: fn(torch.from_numpy(_ew_xbase("float64")).to(getattr(torch, dt))))
+            add(f"ew-layout/{_lname}/torch-{_dt}/x", _mkt, {"v": 1.5}, group="ew-layout")
+            add(f"ew-layout/{_lname}/torch-{_dt}/both", _mkt,
+                {"v": Lazy(lambda x, fn=_fn, dt=_dt: fn(torch.from_numpy(_ew_vbase("float64")).to(getattr(torch, dt))))},
+                group="ew-layout")
+
+# --- 4. wrong kinds, as x and as v (integers are orders/arguments like SciPy's: a value) --------------
+_EW_INT_KINDS = {"numpy-int8", "numpy-int64", "numpy-uint64", "numpy-int-0d", "torch-uint8", "torch-int64",
+                 "dlpack-int"}
+for _kname, _mk in _KINDS.items():
+    _ok = _kname in _EW_INT_KINDS
+    add(f"ew-kinds/x={_kname}", _mk, {"v": 1.0}, VALUE if _ok else TYPE_ERR, group="ew-kinds")
+    add(f"ew-kinds/v={_kname}", lambda: np.float64(2.0), {"v": Lazy(lambda x, mk=_mk: mk())},
+        VALUE if _ok else Raises((TypeError,), "v"), group="ew-kinds")
+
+# --- 5. devices ------------------------------------------------------------------------------------
+add("ew-device/x-dlpack-cuda(2,0)", lambda: DLPackOnly(np.ones(3), device=(2, 0)), {"v": 1.0},
+    Raises((ValueError,), "x"), group="ew-device")
+add("ew-device/v-dlpack-cuda(2,0)", lambda: np.ones(3), {"v": Lazy(lambda x: DLPackOnly(np.ones(3), device=(2, 0)))},
+    Raises((ValueError,), "v"), group="ew-device")
+add("ew-device/dlpack-cpu", lambda: DLPackOnly(np.linspace(0.5, 3, 6).reshape(2, 3)), {"v": 1.0}, group="ew-device")
+if torch is not None:
+    add("ew-device/x-meta", lambda: torch.empty(2, 3, device="meta"), {"v": 1.0}, Raises((ValueError,), "x"),
+        group="ew-device")
+    add("ew-device/v-meta", lambda: torch.ones(3), {"v": Lazy(lambda x: torch.empty(3, device="meta"))},
+        Raises((ValueError,), "v"), group="ew-device")
+    add("ew-device/v-meta-numpy-x", lambda: np.ones(3), {"v": Lazy(lambda x: torch.empty(3, device="meta"))},
+        Raises((ValueError,), "v"), group="ew-device")
+
+# --- 6. mixed array types and dtypes -----------------------------------------------------------------
+_EW_MIXED = [
+    ("float16-x-float64-v", lambda: np.array([0.5, 2.0, 30.0], np.float16), Lazy(lambda x: np.array([1.0, 2.0, 0.5]))),
+    ("float32-x-python-list-v", lambda: np.array([0.5, 2.0], np.float32), Lazy(lambda x: [[0.0], [3.0]])),
+    ("float32-x-float64-0d-v", lambda: np.array([0.5, 2.0], np.float32), Lazy(lambda x: np.float64(1.0))),
+    ("negative-stride-v", lambda: np.array([0.5, 2.0, 9.0]), Lazy(lambda x: np.array([0.0, 1.0, 2.5])[::-1])),
+]
+if torch is not None:
+    _EW_MIXED += [
+        ("torch-v-numpy-x", lambda: np.array([0.5, 2.0, 9.0]), Lazy(lambda x: torch.tensor([0.0, 1.0, 2.5]))),
+        ("numpy-v-torch-x", lambda: torch.tensor([0.5, 2.0, 9.0]), Lazy(lambda x: np.array([0.0, 1.0, 2.5]))),
+        ("numpy-float64-v-torch-float32-x", lambda: torch.tensor([0.5, 2.0, 9.0]),
+         Lazy(lambda x: np.array([0.0, 1.0, 2.5], np.float64))),
+        ("bfloat16-x-python-v", lambda: torch.tensor([0.5, 2.0, 9.0], dtype=torch.bfloat16), 1.5),
+        ("float16-x-bfloat16-v", lambda: torch.tensor([0.5, 2.0, 9.0], dtype=torch.float16),
+         Lazy(lambda x: torch.tensor([1.0, 0.5, 3.0], dtype=torch.bfloat16))),
+        ("negative-stride-numpy-v-torch-x", lambda: torch.tensor([0.5, 2.0, 9.0]),
+         Lazy(lambda x: np.array([0.0, 1.0, 2.5])[::-1])),
+        ("negative-stride-numpy-x-torch-v", lambda: np.array([0.5, 2.0, 9.0])[::-1],
+         Lazy(lambda x: torch.tensor([0.0, 1.0, 2.5]))),
+        ("requires-grad-x", lambda: torch.tensor([0.5, 2.0, 9.0], requires_grad=True), 1.5),
+        ("int-tensor-v-float32-x", lambda: torch.tensor([0.5, 2.0, 9.0]), Lazy(lambda x: torch.tensor([0, 1, 3]))),
+    ]
+for _mname, _mk, _v in _EW_MIXED:
+    add(f"ew-mixed/{_mname}", _mk, {"v": _v}, group="ew-mixed")
+
+
+# --- 7. the README's edge table for the element-wise functions ----------------------------------------
+def _ew_table(label, shown, v, x):
+    for f in ("log_bessel_i", "log_bessel_k", "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio"):
+        add(f"ew-table/{label}/{f}", lambda x=x: np.float64(x), {"v": v}, {f: VALUE}, group="ew-table",
+            table=(label, shown, ""))
+
+
+_ew_table("x = 0, v = 0", "`(0, 0)`", 0.0, 0.0)
+_ew_table("x = 0, v > 0", "`(1.5, 0)`", 1.5, 0.0)
+_ew_table("x < 0", "`(1, -1)`", 1.0, -1.0)
+_ew_table("x = +inf", "`(1, inf)`", 1.0, INF)
+_ew_table("NaN in v or x", "`(nan, 1)`", NAN, 1.0)
+_ew_table("negative integer order (I_-n = I_n)", "`(-3, 2)`", -3.0, 2.0)
+_ew_table("negative non-integer order (K_-v = K_v)", "`(-2.5, 2)`", -2.5, 2.0)
+_ew_table("order +inf", "`(inf, 1)`", INF, 1.0)
+_ew_table("huge x (no overflow)", "`(1, 1e300)`", 1.0, 1e300)
+_ew_table("tiny x (no underflow)", "`(100, 1e-300)`", 100.0, 1e-300)
+_ew_table("huge order", "`(1e6, 1)`", 1e6, 1.0)
+
+
+# ============================================================================================
+# Runner
+# ============================================================================================
+@dataclasses.dataclass
+class Outcome:
+    func: str
+    case: str
+    ok: bool
+    problems: list
+    result: Any = None
+    exc: BaseException | None = None
+
+    def __str__(self):
+        head = f"{self.func} / {self.case}: {'ok' if self.ok else 'FAILED'}"
+        return head + "".join(f"\n  - {p}" for p in self.problems)
+
+
+def _fingerprint(v):
+    """Everything about an argument that a call must leave unchanged."""
+    if is_tensor(v):
+        if v.is_nested:
+            return ("nested", repr(v))
+        if v.device.type == "meta":
+            return ("meta", tuple(v.shape), v.dtype)
+        meta = (tuple(v.shape), v.dtype, v.layout, v.requires_grad, v.is_neg(), v.is_conj())
+        if v.layout != torch.strided:
+            return meta + (repr(v.detach().to_dense()),)
+        t = v.detach().resolve_neg().resolve_conj()
+        t = torch.empty(t.shape, dtype=t.dtype).copy_(t).reshape(-1)  # standard strides, then raw bytes
+        return meta + (tuple(v.stride()), v.storage_offset(), t.view(torch.uint8).numpy().tobytes())
+    if isinstance(v, np.ndarray):
+        return (v.shape, v.strides, v.dtype.str, v.flags.writeable, v.flags.aligned,
+                v.tobytes() if v.dtype != object else repr(v.tolist()))
+    if isinstance(v, DLPackOnly):
+        return ("dlpack", v.device, _fingerprint(v.inner))
+    if isinstance(v, (list, tuple)):
+        try:
+            return ("seq", pickle.dumps(v, protocol=4))  # much faster than repr for long lists
+        except Exception:  # noqa: BLE001 - unpicklable members
+            return ("seq", repr(v))
+    if isinstance(v, (np.generic, float, int, complex, bool, str, bytes)) or v is None:
+        return ("py", repr(v))
+    return ("obj", id(v))
+
+
+def _extent(v):
+    """(lo, hi) byte range of an array's memory, or None (no memory of its own / empty)."""
+    if is_tensor(v):
+        if v.device.type != "cpu" or v.layout != torch.strided or v.is_nested:
+            return None
+        s = v.untyped_storage()
+        return (s.data_ptr(), s.data_ptr() + s.nbytes()) if s.nbytes() else None
+    if isinstance(v, np.ndarray) and v.size and v.itemsize:
+        lo, hi = _byte_bounds(v)
+        return (lo, hi)
+    return None
+
+
+_ARG_RE = "(?<![\\w.]){0}(?=\\s*:)|['\"`]{0}['\"`]"
+
+
+def names_argument(message: str, arg: str) -> bool:
+    """The library's convention is "arg: ..."; a quoted name also counts."""
+    return re.search(_ARG_RE.format(re.escape(arg)), message) is not None
+
+
+def _short(v, limit=160):
+    s = repr(v).replace("\n", " ")
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
+def _check_output(func: Func, x, kw, r, expected, tol, idx) -> list:
+    problems = []
+    what = f"output {idx}" if idx is not None else "result"
+    kind, dt = func.container(x, kw) if func.container is not None else expected_container(x)
+    exp = np.asarray(expected, dtype=np.float64)
+    if kind == "torch":
+        if not is_tensor(r):
+            return [f"{what}: expected a torch.Tensor, got {type(r).__name__}"]
+        if r.dtype != dt:
+            problems.append(f"{what}: dtype {r.dtype}, expected {dt}")
+        if r.device.type != "cpu" or r.requires_grad:
+            problems.append(f"{what}: device {r.device}, requires_grad {r.requires_grad}")
+    else:
+        if exp.ndim == 0 and "out" not in kw:
+            if not isinstance(r, np.generic):
+                return [f"{what}: expected a NumPy scalar for a 0-d result, got {type(r).__name__}"]
+        elif type(r) is not np.ndarray:
+            return [f"{what}: expected numpy.ndarray, got {type(r).__name__}"]
+        if r.dtype != dt:
+            problems.append(f"{what}: dtype {r.dtype}, expected {dt}")
+    got = to_f64(r)
+    if got.shape != exp.shape:
+        return problems + [f"{what}: shape {got.shape}, expected {exp.shape}"]
+    name = dtype_name(r.dtype)
+    er = round_to(exp, name)  # overflow of the exact value to +-inf is the right answer
+    for label, f in (("NaN", np.isnan), ("+inf", np.isposinf), ("-inf", np.isneginf)):
+        bad = f(got) != f(er)
+        if bad.any():
+            i = tuple(np.argwhere(bad)[0])
+            problems.append(f"{what}: {label} pattern differs at {i}: got {got[i]!r}, expected {exp[i]!r} "
+                            f"({int(bad.sum())} of {bad.size})")
+            return problems
+    fin = np.isfinite(er)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got - exp)
+        bad = fin & ~(err <= np.broadcast_to(tol, exp.shape))
+    if bad.any():
+        i = tuple(np.argwhere(bad)[0])
+        t = np.broadcast_to(tol, exp.shape)[i]
+        problems.append(f"{what}: error {err[i]:.3g} > bound {t:.3g} at {i}: got {got[i]!r}, "
+                        f"expected {exp[i]!r} ({int(bad.sum())} of {bad.size} elements)")
+    return problems
+
+
+# keyword arguments that are numeric arrays: converted to float64 for the references, and checked
+# for aliasing with the outputs (b: logsumexp's weights; v: the order of the element-wise functions)
+ARRAY_KWARGS = ("b", "v")
+
+
+def reference_inputs(x, kw):
+    """(x, kwargs) as the references take them: float64 x and weights, boolean mask, no out."""
+    kw64 = {}
+    for k, v in kw.items():
+        if k in ARRAY_KWARGS:
+            kw64[k] = to_f64(v)
+        elif k == "where":
+            kw64[k] = to_bool(v)
+        elif k != "out":
+            kw64[k] = v
+    return to_f64(x).copy(), kw64
+
+
+def check_value(func: Func, case_inplace: bool, x, kw, result, ref_in=None) -> list:
+    """Result of func(x, **kw) against the float64 reference of the documented semantics.
+    ref_in: reference_inputs(x, kw) taken before the call (needed when x is also the output)."""
+    x64, kw64 = ref_in if ref_in is not None else reference_inputs(x, kw)
+    name = dtype_name((func.container(x, kw) if func.container is not None else expected_container(x))[1])
+    if "b" in kw64 and acc_name(name) == "float32":
+        kw64["b"] = round_to(kw64["b"], "float32")  # weights are cast to the accumulation dtype (README)
+    if func.cast_inputs:
+        x64 = round_to(x64, name)
+        kw64 = {k: (round_to(v, name) if k in ARRAY_KWARGS else v) for k, v in kw64.items()}
+    expected = func.reference(x64, **kw64)
+    tol = func.tolerance(x64, name, **kw64)
+    outs = result if isinstance(expected, tuple) else (result,)
+    exps = expected if isinstance(expected, tuple) else (expected,)
+    tols = tol if isinstance(expected, tuple) else (tol,)
+    if isinstance(expected, tuple) and not (isinstance(result, tuple) and len(result) == len(expected)):
+        return [f"expected a tuple of {len(expected)} results, got {_short(result)}"]
+    problems = []
+    if "out" in kw and outs[0] is not kw["out"]:
+        problems.append("out=: the returned object is not `out`")
+    for i, (r, e, t) in enumerate(zip(outs, exps, tols)):
+        problems += _check_output(func, x, kw, r, e, t, i if len(outs) > 1 else None)
+    # outputs never alias inputs (out=x is the documented exception)
+    inputs = [("x", x)] + [(k, v) for k, v in kw.items() if k in ("where",) + ARRAY_KWARGS]
+    for i, r in enumerate(outs):
+        er = _extent(r)
+        if er is None:
+            continue
+        for nm, v in inputs:
+            if nm == "x" and case_inplace:
+                continue
+            ev = _extent(v if not isinstance(v, DLPackOnly) else v.inner)
+            if ev is not None and er[0] < ev[1] and ev[0] < er[1]:
+                problems.append(f"output {i} shares memory with input {nm}")
+        if len(outs) == 2 and i == 1 and _extent(outs[0]) is not None:
+            e0 = _extent(outs[0])
+            if er[0] < e0[1] and e0[0] < er[1]:
+                problems.append("the result and the sign share memory")
+    return problems
+
+
+_nothing = contextlib.nullcontext
+
+
+class watchdog:
+    """A hang inside aborts the process with every thread's traceback after `timeout` seconds
+    (faulthandler), so it shows up as a failed test or a dead subprocess, never a stuck run."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+
+    def __enter__(self):
+        faulthandler.dump_traceback_later(self.timeout, exit=True)
+        return self
+
+    def __exit__(self, *exc):
+        faulthandler.cancel_dump_traceback_later()
+
+
+def run_case(func: Func, case: Case, timeout: float | None = 60.0) -> Outcome:
+    """Runs one case in this process, under a watchdog of `timeout` seconds (None: the caller
+    runs a watchdog around several cases)."""
+    expect = case.expectation(func)
+    x, kw = case.build()
+    before = {k: _fingerprint(v) for k, v in [("x", x)] + [(k, v) for k, v in kw.items() if k != "out"]}
+    with np.errstate(all="ignore"):
+        ref_in = reference_inputs(x, kw) if expect == VALUE else None
+    result, exc = None, None
+    try:
+        with warnings.catch_warnings(), (watchdog(timeout) if timeout else _nothing()):
+            warnings.simplefilter("ignore")  # warnings on hostile input (e.g. overflow in a cast) are allowed
+            result = func.call(x, **kw)
+    except Exception as e:  # noqa: BLE001 - classified below
+        exc = e
+    problems = []
+    for k, v in [("x", x)] + [(k, v) for k, v in kw.items() if k != "out"]:
+        if k == "x" and case.inplace:
+            continue
+        if _fingerprint(v) != before[k]:
+            problems.append(f"input {k} was modified")
+    if isinstance(expect, Raises):
+        arg = func.data_arg if expect.arg == DATA else expect.arg
+        if exc is None:
+            problems.append(f"returned {_short(result)} instead of raising {expect!r}")
+        elif not isinstance(exc, expect.types):
+            problems.append(f"raised {type(exc).__module__}.{type(exc).__name__}: {exc} (expected {expect!r})")
+        elif not names_argument(str(exc), arg):
+            problems.append(f"{type(exc).__name__} message does not name `{arg}`: {str(exc)!r}")
+    elif exc is not None:
+        problems.append(f"raised {type(exc).__module__}.{type(exc).__name__}: {exc} (expected a value)")
+    else:
+        try:
+            with np.errstate(all="ignore"):  # the checks' own float64 arithmetic at +-max
+                problems += check_value(func, case.inplace, x, kw, result, ref_in)
+        except Exception as e:  # noqa: BLE001 - a check that cannot run is a finding too
+            problems.append(f"result could not be checked: {type(e).__name__}: {e}; result {_short(result)}")
+        if case.extra is not None:
+            problems += case.extra(x, kw, result)
+    return Outcome(func.name, case.id, not problems, problems, result, exc)
+
+
+def applicable(funcs=None, cases=None):
+    """(func, case) pairs: every case against every function that accepts its keyword arguments."""
+    funcs = FUNCTIONS if funcs is None else funcs
+    cases = CASES if cases is None else cases
+    return [(f, c) for c in cases for f in funcs if c.applies_to(f)]
+
+
+# ============================================================================================
+# The other public functions (no array input): thread count and ISA
+# ============================================================================================
+def _set_threads(n):
+    old = sm.get_num_threads()
+    try:
+        sm.set_num_threads(n)
+        return sm.get_num_threads()
+    finally:
+        sm.set_num_threads(old)
+
+
+# (id, call, expected: ("value", predicate) | Raises)
+CONFIG_CASES = [
+    ("set_num_threads(1)", lambda: _set_threads(1), ("value", lambda r: r == 1)),
+    ("set_num_threads(3)", lambda: _set_threads(3), ("value", lambda r: r == 3)),
+    ("set_num_threads(np.int64(2))", lambda: _set_threads(np.int64(2)), ("value", lambda r: r == 2)),
+    ("set_num_threads(0)", lambda: _set_threads(0), Raises((ValueError,), "n")),
+    ("set_num_threads(-1)", lambda: _set_threads(-1), Raises((ValueError,), "n")),
+    ("set_num_threads(2**40)", lambda: _set_threads(2**40), Raises((ValueError, TypeError), "n")),
+    ("set_num_threads(None)", lambda: _set_threads(None), Raises((TypeError,), "n")),
+    ("set_num_threads(1.5)", lambda: _set_threads(1.5), Raises((TypeError,), "n")),
+    ("set_num_threads('2')", lambda: _set_threads("2"), Raises((TypeError,), "n")),
+    ("set_num_threads(True)", lambda: _set_threads(True), Raises((TypeError,), "n")),
+    ("get_num_threads()", lambda: sm.get_num_threads(), ("value", lambda r: isinstance(r, int) and r >= 1)),
+    ("cpu_isa()", lambda: sm.cpu_isa(), ("value", lambda r: r in ("avx512", "avx2", "baseline"))),
+]
+
+
+def run_config_case(case) -> Outcome:
+    cid, call, expect = case
+    try:
+        r, exc = call(), None
+    except Exception as e:  # noqa: BLE001
+        r, exc = None, e
+    problems = []
+    if isinstance(expect, Raises):
+        if exc is None:
+            problems.append(f"returned {_short(r)} instead of raising {expect!r}")
+        elif not isinstance(exc, expect.types):
+            problems.append(f"raised {type(exc).__name__}: {exc} (expected {expect!r})")
+        elif not names_argument(str(exc), expect.arg):
+            problems.append(f"message does not name `{expect.arg}`: {str(exc)!r}")
+    elif exc is not None:
+        problems.append(f"raised {type(exc).__name__}: {exc}")
+    elif not expect[1](r):
+        problems.append(f"unexpected value {r!r}")
+    return Outcome(cid.split("(")[0], cid, not problems, problems, r, exc)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import collections
+    import time
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every failing case")
+    ap.add_argument("-k", default="", help="only cases whose id contains this")
+    ap.add_argument("--trace", action="store_true", help="print each case id to stderr before running it")
+    args = ap.parse_args(argv)
+    faulthandler.enable()
+    t0 = time.perf_counter()
+    counts, fails = collections.Counter(), collections.Counter()
+    outcomes = []
+    with watchdog(600):
+        for func, case in applicable():
+            if args.k in case.id:
+                if args.trace:  # the last line on stderr names the case of a crash
+                    print(f"running {func.name}: {case.id}", file=sys.stderr, flush=True)
+                outcomes.append((func, run_case(func, case, timeout=None)))
+    for func, o in outcomes:
+        counts[func.name] += 1
+        if not o.ok:
+            fails[func.name] += 1
+            if args.verbose:
+                print(o)
+    for case in CONFIG_CASES:
+        o = run_config_case(case)
+        counts[o.func] += 1
+        if not o.ok:
+            fails[o.func] += 1
+            if args.verbose:
+                print(o)
+    for name in counts:
+        print(f"{name}: {counts[name]} cases, {fails[name]} failing")
+    print(f"corpus completed in {time.perf_counter() - t0:.1f} s: {sum(counts.values())} cases, "
+          f"{sum(fails.values())} failing")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Hostile inputs against every public function: the corpus in hostile_corpus.py (~8500
+(function, case) pairs: ~2000 for each array function, ~450 for each element-wise log-Bessel
+function; one pytest item per function and kind of input), each run in this process. A case
+passes when the function either returns the
+documented value (float64 reference within the function's error bound, the caller's array type,
+dtype and shape) or raises the documented TypeError / ValueError / AxisError naming the argument;
+inputs unchanged, outputs not aliasing inputs.
+
+Also here: the whole corpus once in a subprocess (a segfault or abort there is a crash finding,
+not a dead pytest worker), self-tests showing that the runner catches each kind of failure it
+claims to (so the corpus can fail), and the README edge-case table compared with the table
+bench/edge_table.py renders from the actual behaviour.
+
+Library bugs the corpus found are listed in KNOWN_BUGS: their cases are strict xfails, so fixing
+one turns its cases into XPASS failures until the entry is removed.
+"""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import hostile_corpus as hc
+import stablemath
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+# (function name regex, case id regex, reason): the cases each library bug makes fail. Details:
+#
+# neg-bit: torch.complex(...).conj().imag is a float CPU tensor with the negative bit set;
+#   Tensor.numpy() refuses it: RuntimeError("Can't call numpy() on Tensor that has negative bit
+#   set"), raised for x (_arrays.Converted.core), b/where (Converted.aux) and out. Expected: the
+#   value (resolve_neg() first), as for any float CPU tensor.
+# layouts: sparse COO/CSR and mkldnn tensors reach Tensor.numpy() and raise TypeError("can't
+#   convert Sparse layout tensor to numpy...") without the argument's name; a nested tensor raises
+#   RuntimeError("Internal error: NestedTensorImpl doesn't support sizes") from x.shape. Expected:
+#   TypeError("x: ...") (or "b: ...", "where: ...").
+# negative strides (element-wise): _special._elementwise converts a NumPy argument for a torch call
+#   with torch.as_tensor, which refuses negative strides: ValueError("At least one stride in the
+#   given numpy array is negative...") naming neither v nor x. Expected: the value (as for the
+#   weights and masks, which _arrays.Converted.aux now copies first).
+# huge orders and arguments (element-wise, beyond the documented x <= 1e300): with x >= ~1e307 and
+#   v >= ~1e150 log_bessel_ie(v, x) is -v^2/x instead of -v^2/(2x) (log_bessel_ke likewise):
+#   log_bessel_ie(1e200, 1e308) = -1e92, expected -5e91 (mpmath / Debye expansion); at v = x = max
+#   bessel_k_ratio gives inf and log_bessel_ie/ke -inf (expected 2.414, -8.4e307 / 8.4e307):
+#   an intermediate like v^2 + x^2 overflows. Found by tests/fuzz/fuzz_api.py.
+# datetime weights: b of dtype datetime64/timedelta64 is accepted as numbers; expected TypeError.
+# self-overlapping out: out= with elements that share memory (torch .expand(), writeable
+#   as_strided with stride 0, out=x for an expanded x) is accepted; rows overwrite each other:
+#   softmax([[0, 1, 2], [5, 0, 0]], out=torch.zeros(3).expand(2, 3)) returns row 2's softmax in
+#   both rows. torch refuses such an out ("more than one element of the written-to tensor refers
+#   to a single memory location"). Expected: ValueError("out: ...").
+# 0-d out: softmax(np.array(0.5), out=o) with o a 0-d array writes o but returns a NumPy scalar
+#   (Converted.wrap turns every 0-d NumPy result into a scalar), not o; out is "Returned", and
+#   NumPy's own out= returns the out array also when it is 0-d.
+# set_num_threads: int(n) truncates 1.5 to 1 and accepts "2" and True; None raises int()'s
+#   TypeError without naming n. Expected: TypeError("n: ...") as for axis.
+KNOWN_BUGS = [
+    (r".*", r"^layout/neg-bit|^weights/neg-bit-b$|^out/torch-neg-bit$",
+     "BUG: torch tensor with the negative bit set -> RuntimeError from Tensor.numpy()"),
+    (r".*", r"^layout/torch-(sparse_coo|sparse_csr|mkldnn|nested)$|^weights/sparse-b$|^where/sparse-mask$",
+     "BUG: sparse/mkldnn tensor -> TypeError not naming the argument; nested -> RuntimeError"),
+    (r"log_bessel_.*|bessel_._ratio", r"^ew-mixed/negative-stride-numpy-(v-torch-x|x-torch-v)$",
+     "BUG: negative-stride NumPy v/x with a torch argument -> ValueError from torch.as_tensor, no argument name"),
+    (r"log_bessel_.*|bessel_._ratio", r"^ew-values/huge-v-and-x/",
+     "BUG: x >= ~1e307 with v >= ~1e150: log_bessel_ie/ke off by a factor 2 (-v^2/x instead of -v^2/(2x)); "
+     "v = x = max: bessel_k_ratio inf (expected 1 + sqrt 2)"),
+    (r"logsumexp", r"^weights/(datetime64|timedelta64)$",
+     "BUG: datetime64/timedelta64 weights accepted as numbers, expected TypeError naming b"),
+    (r"softmax|log_softmax",
+     r"^out/(self-overlapping\(as_strided-writeable\)|torch-self-overlapping\(expand\)|torch-in-place-on-expanded-input)$",
+     "BUG: self-overlapping out= (expand / stride 0) accepted, rows overwrite each other: silently wrong"),
+    (r"softmax|log_softmax", r"^out/0-d(-in-place)?$",
+     "BUG: out= a 0-d array returns a NumPy scalar, not out"),
+    (r"set_num_threads", r"^set_num_threads\((1\.5|'2'|True|None)\)$",
+     "BUG: set_num_threads(1.5 / '2' / True) accepted via int(n); None -> TypeError not naming n"),
+]
+
+
+def known_bug(func_name: str, case_id: str):
+    for f, c, reason in KNOWN_BUGS:
+        if re.fullmatch(f, func_name) and re.search(c, case_id):
+            return reason
+    return None
+
+
+def group_key(case) -> str:
+    """One pytest item per function and kind of hostile input ("values/nan", "layout/misaligned",
+    "kinds", ...): the corpus has ~8500 (function, case) pairs, and pytest's per-item cost would
+    dominate. A failing item lists every failing case of its group."""
+    parts = case.id.split("/")
+    return "/".join(parts[:2]) if parts[0] in ("values", "layout", "shapes", "where", "weights", "ew-values",
+                                               "ew-layout") else parts[0]
+
+
+def _params():
+    groups, bugs = {}, []
+    for func, case in hc.applicable():
+        reason = known_bug(func.name, case.id)
+        if reason:  # each known-bug case is its own strict xfail
+            bugs.append(pytest.param(func, [case], id=f"{func.name}:{case.id}",
+                                     marks=pytest.mark.xfail(strict=True, reason=reason)))
+        else:
+            groups.setdefault((func.name, group_key(case)), (func, []))[1].append(case)
+    return [pytest.param(f, cases, id=f"{name}:{key}") for (name, key), (f, cases) in groups.items()] + bugs
+
+
+@pytest.mark.parametrize("func,cases", _params())
+def test_corpus(func, cases):
+    with hc.watchdog(120):  # a hang aborts this worker with all tracebacks instead of stalling
+        failed = [o for o in (hc.run_case(func, c, timeout=None) for c in cases) if not o.ok]
+    assert not failed, f"{len(failed)} of {len(cases)} cases failed:\n" + "\n".join(str(o) for o in failed[:25])
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c[0], marks=[pytest.mark.xfail(strict=True, reason=known_bug(c[0].split("(")[0], c[0]))]
+                          if known_bug(c[0].split("(")[0], c[0]) else []) for c in hc.CONFIG_CASES])
+def test_config_functions(case):
+    outcome = hc.run_config_case(case)
+    assert outcome.ok, str(outcome)
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus covers the whole public API and every kind of hostile input
+# --------------------------------------------------------------------------------------------
+def test_every_public_function_is_in_the_corpus():
+    covered = {f.name for f in hc.FUNCTIONS} | {c[0].split("(")[0] for c in hc.CONFIG_CASES}
+    public = [n for n in stablemath.__all__ if callable(getattr(stablemath, n, None))]
+    missing = sorted(set(public) - covered)
+    assert not missing, (
+        f"{len(missing)} public function(s) without hostile-input corpus entries: {', '.join(missing)}.\n"
+        "Add one entry each to tests/python/hostile_corpus.py: a Func(...) in FUNCTIONS for an array function "
+        "(data argument + axis: family 'reduce' or 'normalize'; its keyword arguments in `params`, a float64 "
+        "reference and an error bound), elementwise(name, op) for an element-wise f(v, x), or a CONFIG_CASES row "
+        "for a function without array input.")
+
+
+# the case groups every function of a family must get, and the libraries its layout cases use
+_FAMILY_GROUPS = {
+    "reduce": ({"values", "shapes", "python", "layout", "kinds", "device", "axis", "where", "flags"}, "layout"),
+    "normalize": ({"values", "shapes", "python", "layout", "kinds", "device", "axis", "where", "flags"}, "layout"),
+    "elementwise": (set(hc.EW_GROUPS), "ew-layout"),
+}
+
+
+@pytest.mark.parametrize("func", hc.FUNCTIONS, ids=lambda f: f.name)
+def test_every_group_reaches_every_function(func):
+    expected, layout_group = _FAMILY_GROUPS[func.family]
+    groups = {c.group for f, c in hc.applicable([func])}
+    assert expected <= groups, f"{func.name}: no cases from {expected - groups}"
+    libs = {type(c.build()[0]).__module__.split(".")[0] for f, c in hc.applicable([func]) if c.group == layout_group}
+    assert {"numpy", "torch"} <= libs
+
+
+def test_known_bug_entries_are_live():
+    pairs = [(f.name, c.id) for f, c in hc.applicable()] + [(c[0].split("(")[0], c[0]) for c in hc.CONFIG_CASES]
+    for f, c, reason in KNOWN_BUGS:
+        assert any(re.fullmatch(f, fn) and re.search(c, cid) for fn, cid in pairs), f"stale KNOWN_BUGS entry: {c}"
+
+
+# --------------------------------------------------------------------------------------------
+# Crashes: the whole corpus in a subprocess
+# --------------------------------------------------------------------------------------------
+def test_whole_corpus_in_subprocess_does_not_crash():
+    """A segfault, abort or hang anywhere in the corpus shows up here with the child's output,
+    instead of killing a pytest worker (faulthandler prints the stack of a crash)."""
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", str(pathlib.Path(hc.__file__)), "--trace"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (f"corpus subprocess died with return code {proc.returncode} "
+                                  f"(negative = signal)\nstdout tail:\n{proc.stdout[-3000:]}\n"
+                                  f"stderr tail:\n{proc.stderr[-3000:]}")
+    assert "corpus completed" in proc.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Self-tests: the runner detects every failure mode it checks (fault injection)
+# --------------------------------------------------------------------------------------------
+def _faulty(name, wrap):
+    f = hc.FUNC_BY_NAME[name]
+    return hc.Func(f"{name}[faulty]", wrap(f.call), f.data_arg, f.family, f.params, f.reference, f.tolerance)
+
+
+def _case(make, kwargs=None, expect=hc.VALUE):
+    return hc.Case("self-test", make, kwargs or {}, expect)
+
+
+def _modifies_input(call):
+    def g(x, **kw):
+        r = call(x, **kw)
+        x[..., 0] = 0.0
+        return r
+    return g
+
+
+def _returns_input_view(call):
+    return lambda x, **kw: x[...] if "axis" in kw and kw["axis"] == () else call(x, **kw)
+
+
+@pytest.mark.parametrize("name,wrap,make,kwargs,expect,needle", [
+    ("softmax", _modifies_input, lambda: np.array([1.0, 2.0, 3.0]), {}, hc.VALUE, "input x was modified"),
+    ("logsumexp", _returns_input_view, lambda: np.array([1.0, 2.0]), {"axis": ()}, hc.VALUE, "shares memory"),
+    ("softmax", lambda c: (lambda x, **kw: c(x, **kw) * (1 + 1e-9)), lambda: np.array([1.0, 2.0, 3.0]), {},
+     hc.VALUE, "error"),
+    ("logsumexp", lambda c: (lambda x, **kw: np.float64(0.0)), lambda: np.array([0.0, -40.0]), {}, hc.VALUE,
+     "error 4.25e-18"),  # the shifted formula's 0 instead of 4.2e-18
+    ("log_softmax", lambda c: (lambda x, **kw: x - np.log(np.sum(np.exp(x)))), lambda: np.array([0.0, -100.0]), {},
+     hc.VALUE, "error"),  # naive log_softmax loses the -3.7e-44
+    ("softmax", lambda c: (lambda x, **kw: np.exp(x) / np.sum(np.exp(x))), lambda: np.array([1000.0, 0.0]), {},
+     hc.VALUE, "NaN pattern"),  # overflow of the unshifted formula
+    ("softmax", lambda c: (lambda x, **kw: c(x.astype(np.float64), **kw)), lambda: np.ones(3, np.float32), {},
+     hc.VALUE, "dtype float64"),
+    ("softmax", lambda c: (lambda x, **kw: c(x, **kw).tolist()), lambda: np.ones(3), {}, hc.VALUE,
+     "expected numpy.ndarray"),
+    ("logsumexp", lambda c: (lambda x, **kw: c(x, **kw)[0]), lambda: np.ones(3), {"return_sign": True}, hc.VALUE,
+     "tuple"),
+    ("logsumexp", lambda c: (lambda x, **kw: c(x, **kw).reshape(1)), lambda: np.ones((2, 3)), {"axis": 1},
+     hc.VALUE, "shape"),
+    ("softmax", lambda c: (lambda x, **kw: (_ for _ in ()).throw(RuntimeError("deep"))), lambda: np.ones(3), {},
+     hc.VALUE, "RuntimeError"),
+    ("softmax", lambda c: (lambda x, **kw: (_ for _ in ()).throw(AttributeError("x"))), lambda: np.ones(3), {},
+     hc.TYPE_ERR, "AttributeError"),
+    ("softmax", lambda c: (lambda x, **kw: (_ for _ in ()).throw(TypeError("bad dtype"))), lambda: np.ones(3), {},
+     hc.TYPE_ERR, "does not name `x`"),
+    ("softmax", lambda c: (lambda x, **kw: np.zeros(3)), lambda: np.ones(3, bool), {}, hc.TYPE_ERR,
+     "instead of raising"),
+])
+def test_runner_detects_faults(name, wrap, make, kwargs, expect, needle):
+    outcome = hc.run_case(_faulty(name, wrap), _case(make, kwargs, expect))
+    assert not outcome.ok, f"fault not detected: {outcome}"
+    assert needle in "\n".join(outcome.problems), str(outcome)
+
+
+@pytest.mark.skipif(hc.torch is None, reason="needs torch")
+def test_runner_detects_torch_faults():
+    torch = hc.torch
+    f = _faulty("softmax", lambda c: (lambda x, **kw: c(x.double(), **kw)))  # float64 result for float32 input
+    o = hc.run_case(f, _case(lambda: torch.ones(3)))
+    assert not o.ok and "dtype torch.float64" in "\n".join(o.problems)
+    g = _faulty("softmax", lambda c: (lambda x, **kw: x.detach()))  # a view of the input's storage
+    o = hc.run_case(g, _case(lambda: torch.zeros(2)))
+    assert not o.ok and "shares memory" in "\n".join(o.problems)
+
+
+# --------------------------------------------------------------------------------------------
+# README edge-case table == the table rendered from the behaviour
+# --------------------------------------------------------------------------------------------
+def _edge_table_module():
+    spec = importlib.util.spec_from_file_location("edge_table", ROOT / "bench" / "edge_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_edge_table_cases_pass():
+    """Every cell of the edge table is a documented-value corpus case that matches the reference."""
+    table_cases = [(f, c) for f, c in hc.applicable() if c.table]
+    assert len(table_cases) >= 30
+    bad = [str(o) for o in (hc.run_case(f, c) for f, c in table_cases) if not o.ok]
+    assert not bad, "\n".join(bad)
+
+
+def test_readme_edge_table_matches_behaviour():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- edge-table:begin -->\n(.*?)<!-- edge-table:end -->", readme, re.S)
+    if m is None:
+        pytest.skip("README.md has no <!-- edge-table:begin --> ... <!-- edge-table:end --> markers yet: put them "
+                    "around the Edge cases table and paste the output of `python bench/edge_table.py` between them")
+    rendered = _edge_table_module().render()
+    assert m.group(1).strip() == rendered.strip(), (
+        "README edge-case table differs from the behaviour; regenerate it with `python bench/edge_table.py`.\n"
+        f"--- rendered ---\n{rendered}")
