@@ -54,10 +54,12 @@ import torch
 import torch.nn.functional as F
 
 from ._ops import (bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
-                   log_bessel_ke_op, log_softmax_op, logsumexp_op, softmax_op, v_grad_error)
+                   log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
+                   softmax_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
 from ._registry import define, ops
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "log_bessel_i", "log_bessel_k",
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
+           "stablemax_cross_entropy", "log_bessel_i", "log_bessel_k",
            "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
 
 
@@ -101,10 +103,71 @@ def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):
     return logsumexp_op(x, dims, keepdim, b, _mask(where, x))
 
 
+def sparsemax(x, dim=-1, *, algorithm="auto"):
+    """Sparsemax along ``dim`` (see :func:`stablemath.sparsemax`), differentiable.
+
+    Backward: the support-mean JVP ``s * (g - mean_S(g))`` with ``s = y > 0`` (the C++
+    ``sparsemax_backward`` kernel, registered as ``torch.ops.stablemath.sparsemax_backward``);
+    entries outside the support get exactly 0. The double backward is that same JVP in the upstream
+    gradient and 0 in x (the Jacobian is piecewise constant).
+    """
+    return sparsemax_op(x, dim, algorithm)
+
+
+def stablemax(x, dim=-1):
+    """StableMax ``s(x_i) / sum_j s(x_j)`` along ``dim`` (see :func:`stablemath.stablemax`),
+    differentiable. With ``t = 1 + |x|``, ``s'/s = 1/t`` on both sides of 0, so the backward is
+    ``y / t * (g - sum(g * y))``; ``-inf`` entries get zero gradient.
+    """
+    return stablemax_op(x, dim)
+
+
+def log_stablemax(x, dim=-1):
+    """``log stablemax(x)`` along ``dim`` (see :func:`stablemath.log_stablemax`), differentiable:
+    backward ``g / t - stablemax(x) / t * sum(g)`` with ``t = 1 + |x|``."""
+    return log_stablemax_op(x, dim)
+
+
+def _reduce_rows(loss, target, ignore_index, reduction, dtype):
+    """Per-row losses (accumulation dtype, 0 on ignored rows) -> the reduction, in ``dtype``."""
+    if reduction == "sum":
+        loss = loss.sum()
+    elif reduction == "mean":  # over non-ignored rows; NaN when there are none (as torch)
+        loss = loss.sum() / (target != ignore_index).sum()
+    return loss.to(dtype)
+
+
+def _check_ce_args(input, target, reduction, name="input"):
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(input).__name__}")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target: expected a torch.Tensor, got {type(target).__name__}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def stablemax_cross_entropy(logits, target, dim=-1, *, ignore_index=-100, reduction="mean"):
+    """Cross-entropy of StableMax, ``-log_stablemax(logits)[target]`` per row, differentiable
+    (the fused :func:`stablemath.stablemax_cross_entropy` kernel, accurate when the target dominates).
+
+    ``target``: integer class indices with the logits' shape without ``dim`` (default: the last dim,
+    so ``(N, C)`` logits take ``(N,)`` targets); ``ignore_index`` rows contribute 0 and are left out
+    of ``"mean"``; ``reduction``: ``"mean"``, ``"sum"`` or ``"none"``. Backward per row:
+    ``y_j / t_j - [j = target] / t_target`` (``y = stablemax(logits)``, ``t = 1 + |logits|``) times
+    the row's weight in the reduction. Returned in the logits' dtype (computed in float32/float64).
+    """
+    _check_ce_args(logits, target, reduction, "logits")
+    if target.dtype == torch.bool or target.dtype.is_floating_point or target.dtype.is_complex:
+        raise TypeError(f"target: expected integer class indices, got dtype {target.dtype}")
+    target = target.long()
+    loss = stablemax_cross_entropy_op(logits, target, dim, int(ignore_index))
+    return _reduce_rows(loss, target, ignore_index, reduction, logits.dtype)
+
+
 # ------------------------------------------------------------------------------------------
-# cross_entropy: stablemath's log_softmax op + torch's nll_loss. When the fused C++
-# softmax_cross_entropy op lands, point _class_index_ce at a function with the same signature
-# built on it (one line); argument checks and the probability-target path stay.
+# cross_entropy: class-index targets without class weights take the fused
+# softmax_cross_entropy op (one pass forward, softmax - one-hot backward); class weights and
+# probability targets take stablemath's log_softmax op + torch's nll_loss.
 # ------------------------------------------------------------------------------------------
 def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps):
     """Cross-entropy with class-index targets (checked, in range or ignore_index)."""
@@ -125,12 +188,20 @@ def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, e
     return (1 - eps) * loss + (eps / n_classes) * smooth
 
 
-_class_index_ce = _ce_via_log_softmax
+def _ce_fused(logits, target, cdim, weight, ignore_index, reduction, eps):
+    if weight is not None:
+        return _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps)
+    loss = softmax_cross_entropy_op(logits, target, cdim, int(ignore_index), eps)
+    return _reduce_rows(loss, target, ignore_index, reduction, logits.dtype)
+
+
+_class_index_ce = _ce_fused
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` against ``target``: ``torch.nn.functional.cross_entropy``'s
-    signature and results, on stablemath's log_softmax (classes along dim 1, or dim 0 for 1-d input).
+    signature and results (classes along dim 1, or dim 0 for 1-d input). Class-index targets without
+    ``weight`` run the fused ``softmax_cross_entropy`` kernel; otherwise stablemath's log_softmax.
 
     ``target``: class indices (int64, shape of ``input`` without the class dim; ``ignore_index``
     entries are left out) or class probabilities (same shape as ``input``). ``weight``: per-class

@@ -334,3 +334,254 @@ log_bessel_i_op = _define_bessel("log_bessel_i")
 log_bessel_k_op = _define_bessel("log_bessel_k")
 log_bessel_ie_op = _define_bessel("log_bessel_ie")
 log_bessel_ke_op = _define_bessel("log_bessel_ke")
+
+
+# ------------------------------------------------------------------------------------------
+# Row maps without a mask: sparsemax (str algorithm), stablemax / log_stablemax.
+# A 0-d input is one row of one element (dim -1 or 0), as softmax.
+# ------------------------------------------------------------------------------------------
+_SPARSEMAX_ALGORITHMS = {"auto": 0, "sort": 1, "pivot": 2, "bisect": 3}  # stablemath._sparsemax's codes
+
+
+def _check_row_dim(x, dim) -> int:
+    _check_tensor(x, "x")
+    if x.ndim == 0:
+        _axis_index(dim, 1, "dim")
+        return 0
+    return _axis_index(dim, x.ndim, "dim")
+
+
+def _check_sparsemax(x, dim, algorithm) -> int:
+    d = _check_row_dim(x, dim)
+    if algorithm not in _SPARSEMAX_ALGORITHMS:
+        raise ValueError(f"algorithm: expected one of {sorted(_SPARSEMAX_ALGORITHMS)}, got {algorithm!r}")
+    return d
+
+
+def _sparsemax_kernel(x, dim, algorithm):
+    d = _check_sparsemax(x, dim, algorithm)
+    _check_cpu(("x", x))
+    out = torch.empty_like(x)
+    _core.sparsemax(_arr(x), d, _arr(out), _SPARSEMAX_ALGORITHMS[algorithm])
+    return out
+
+
+def _sparsemax_fake(x, dim, algorithm):
+    _check_sparsemax(x, dim, algorithm)
+    return torch.empty_like(x)
+
+
+def _sparsemax_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[1])
+    ctx.save_for_backward(output)
+
+
+def _sparsemax_backward(ctx, g):
+    # s * (g - mean_S(g)), S = support (y > 0): the C++ kernel, as an op so that tracers see it.
+    y, = ctx.saved_tensors
+    return sparsemax_backward_op(y, g.to(y.dtype), ctx.dim).to(g.dtype), None, None
+
+
+def _check_sparsemax_bwd(y, g, dim) -> int:
+    d = _check_row_dim(y, dim)
+    _check_tensor(g, "grad")
+    if g.shape != y.shape or g.dtype != y.dtype:
+        raise ValueError(f"grad: expected shape {tuple(y.shape)} and dtype {y.dtype}, "
+                         f"got {tuple(g.shape)} and {g.dtype}")
+    return d
+
+
+def _sparsemax_bwd_kernel(y, g, dim):
+    d = _check_sparsemax_bwd(y, g, dim)
+    _check_cpu(("y", y), ("grad", g))
+    out = torch.empty_like(y)
+    _core.sparsemax_backward(_arr(y), _arr(g), d, _arr(out))
+    return out
+
+
+def _sparsemax_bwd_fake(y, g, dim):
+    _check_sparsemax_bwd(y, g, dim)
+    return torch.empty_like(y)
+
+
+def _row_map_vmap(name, n_extra):
+    """vmap rule for (Tensor x, int dim, *extra) -> Tensor row maps: batch dim first, dim shifted."""
+    def rule(info, in_dims, x, dim, *extra):
+        nd = x.ndim - (in_dims[0] is not None)
+        d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        if nd == 0:
+            return _REG[name].overload(xb.unsqueeze(1), 1, *extra).squeeze(1), 0
+        return _REG[name].overload(xb, d + 1, *extra), 0
+    return rule
+
+
+def _sparsemax_bwd_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[2])
+    ctx.save_for_backward(inputs[0])
+
+
+def _sparsemax_bwd_backward(ctx, gg):
+    # J^T g is linear in g with J symmetric: d/dg = J^T gg. It depends on y only through the
+    # support, which is piecewise constant: zero gradient for y (so sparsemax's double backward is 0).
+    y, = ctx.saved_tensors
+    return None, sparsemax_backward_op(y, gg, ctx.dim), None
+
+
+def _sparsemax_bwd_vmap(info, in_dims, y, g, dim):
+    nd = y.ndim - (in_dims[0] is not None)
+    d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+    yb = batch_first(y, in_dims[0], info.batch_size, nd, expand=True)
+    gb = batch_first(g, in_dims[1], info.batch_size, nd, expand=True)
+    if nd == 0:
+        return _REG["sparsemax_backward"].overload(yb.unsqueeze(1), gb.unsqueeze(1), 1).squeeze(1), 0
+    return _REG["sparsemax_backward"].overload(yb.contiguous(), gb.contiguous(), d + 1), 0
+
+
+sparsemax_backward_op = define("sparsemax_backward", "(Tensor y, Tensor grad, int dim) -> Tensor",
+                               impl=_sparsemax_bwd_kernel, fake=_sparsemax_bwd_fake, setup=_sparsemax_bwd_setup,
+                               backward=_sparsemax_bwd_backward, vmap=_sparsemax_bwd_vmap)
+sparsemax_op = define("sparsemax", "(Tensor x, int dim, str algorithm) -> Tensor", impl=_sparsemax_kernel,
+                      fake=_sparsemax_fake, setup=_sparsemax_setup, backward=_sparsemax_backward,
+                      vmap=_row_map_vmap("sparsemax", 1))
+
+
+def _stablemax_kernel(log: bool):
+    def kernel(x, dim):
+        d = _check_row_dim(x, dim)
+        _check_cpu(("x", x))
+        out = torch.empty_like(x)
+        if x.ndim == 0:  # the core wants at least one dim
+            _core.stablemax(_arr(x.reshape(1)), 0, _arr(out.view(1)), log)
+        else:
+            _core.stablemax(_arr(x), d, _arr(out), log)
+        return out
+    return kernel
+
+
+def _stablemax_fake(x, dim):
+    _check_row_dim(x, dim)
+    return torch.empty_like(x)
+
+
+def _stablemax_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[1])
+    ctx.save_for_backward(inputs[0], output)
+
+
+def _stablemax_backward(ctx, g):
+    # s'(x)/s(x) = 1/t with t = 1 + |x| on both sides of 0, so dy_i/dx_j = y_i (δij - y_j) / t_j:
+    # dx = y/t * (g - sum(g*y)). -inf entries: y = 0 and 1/t = 0, zero gradient.
+    x, y = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    xa, ya, ga = x.to(acc), y.to(acc), g.to(acc)
+    dot = (ga * ya).sum(ctx.dim, keepdim=True) if x.ndim else ga * ya
+    return (ya / (1 + xa.abs()) * (ga - dot)).to(x.dtype), None
+
+
+def _log_stablemax_backward(ctx, g):
+    # z = log s(x) - log S: dx = g/t - y/t * sum(g), y = exp(z). -inf entries: 1/t = 0 and y = 0.
+    x, z = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    xa, ga = x.to(acc), g.to(acc)
+    total = ga.sum(ctx.dim, keepdim=True) if x.ndim else ga
+    return ((ga - torch.exp(z.to(acc)) * total) / (1 + xa.abs())).to(x.dtype), None
+
+
+stablemax_op = define("stablemax", "(Tensor x, int dim) -> Tensor", impl=_stablemax_kernel(False),
+                      fake=_stablemax_fake, setup=_stablemax_setup, backward=_stablemax_backward,
+                      vmap=_row_map_vmap("stablemax", 0))
+log_stablemax_op = define("log_stablemax", "(Tensor x, int dim) -> Tensor", impl=_stablemax_kernel(True),
+                          fake=_stablemax_fake, setup=_stablemax_setup, backward=_log_stablemax_backward,
+                          vmap=_row_map_vmap("log_stablemax", 0))
+
+
+# ------------------------------------------------------------------------------------------
+# Fused row cross-entropies: (Tensor logits, Tensor target, int dim, int ignore_index[, float eps])
+# -> per-row losses (target's shape) in the accumulation dtype; the public wrappers reduce.
+# ------------------------------------------------------------------------------------------
+_CE_KIND = {"softmax": 0, "stablemax": 1}  # stablemath._losses._KIND, shared with bind_stablemax.cpp
+
+
+def _check_ce(logits, target, dim):
+    _check_tensor(logits, "logits")
+    if logits.ndim == 0:
+        raise ValueError("logits: expected at least 1 dimension (the classes)")
+    d = _axis_index(dim, logits.ndim, "dim")
+    _check_tensor(target, "target", floating=False)
+    if target.dtype != torch.int64:
+        raise TypeError(f"target: expected int64 class indices, got dtype {target.dtype}")
+    expected = tuple(s for i, s in enumerate(logits.shape) if i != d)
+    if tuple(target.shape) != expected:
+        raise ValueError(f"target: expected shape {expected} for logits of shape {tuple(logits.shape)}, "
+                         f"got {tuple(target.shape)}")
+    if logits.shape[d] == 0:
+        raise ValueError("logits: the class dim is empty; a cross-entropy needs at least one class")
+    return d
+
+
+def _ce_kernel(kind):
+    def kernel(logits, target, dim, ignore_index, eps=0.0):
+        d = _check_ce(logits, target, dim)
+        _check_cpu(("logits", logits), ("target", target))
+        n = logits.shape[d]
+        bad = ((target < 0) | (target >= n)) & (target != ignore_index)
+        if bad.any():  # the core would give NaN; torch raises
+            v = int(target[bad][0])
+            raise IndexError(f"target: class index {v} is out of range for {n} classes "
+                             f"(and is not ignore_index={ignore_index})")
+        loss = torch.empty(target.shape, dtype=_acc_dtype(logits))
+        flat = target.detach().contiguous().view(-1).numpy()
+        _core.cross_entropy(_arr(logits), d, flat, ignore_index, float(eps), _CE_KIND[kind], loss.numpy())
+        return loss
+    return kernel
+
+
+def _ce_fake(logits, target, dim, ignore_index, eps=0.0):
+    _check_ce(logits, target, dim)
+    return logits.new_empty(target.shape, dtype=_acc_dtype(logits))
+
+
+def _ce_setup(ctx, inputs, output):
+    logits, target, dim, ignore_index = inputs[:4]
+    ctx.dim = dim % logits.ndim
+    ctx.ignore_index = ignore_index
+    ctx.eps = inputs[4] if len(inputs) > 4 else 0.0
+    ctx.save_for_backward(logits, target)
+
+
+def _ce_grad_parts(ctx, g):
+    """(logits in acc dtype, row gradient g with ignored rows zeroed and the class dim restored,
+    the target with ignored rows pointed at class 0 and the class dim restored)."""
+    x, t = ctx.saved_tensors
+    x = x.to(_acc_dtype(x))
+    ignored = t == ctx.ignore_index
+    gr = g.to(x.dtype).masked_fill(ignored, 0).unsqueeze(ctx.dim)
+    return x, gr, t.masked_fill(ignored, 0).unsqueeze(ctx.dim)
+
+
+def _softmax_ce_backward(ctx, g):
+    # d/dx [(1-e)(-log p_t) + e/C sum_j (-log p_j)] = p - (1-e) [j = t] - e/C, times the row gradient.
+    x, gr, t = _ce_grad_parts(ctx, g)
+    dx = softmax_op(x, ctx.dim, "auto", False, None).mul_(gr)
+    if ctx.eps:
+        dx = dx.sub_(gr * (ctx.eps / x.shape[ctx.dim]))
+    dx = dx.scatter_add_(ctx.dim, t, gr * -(1 - ctx.eps))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
+
+
+def _stablemax_ce_backward(ctx, g):
+    # d/dx_j (-log y_t) = y_j / t_j - [j = t] / t_t with t = 1 + |x| (see _stablemax_backward).
+    x, gr, t = _ce_grad_parts(ctx, g)
+    inv_t = 1 / (1 + x.abs())
+    dx = stablemax_op(x, ctx.dim).mul_(inv_t).mul_(gr)
+    dx = dx.scatter_add_(ctx.dim, t, -gr * inv_t.gather(ctx.dim, t))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None
+
+
+softmax_cross_entropy_op = define(
+    "softmax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, float eps) -> Tensor",
+    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward)
+stablemax_cross_entropy_op = define(
+    "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index) -> Tensor",
+    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
