@@ -410,8 +410,9 @@ def _opcheck_samples_more(x):
         "sparsemax_backward": [(y, torch.ones_like(y), 1), (y.float(), x.detach().float(), 1)],
         "stablemax": stable,
         "log_stablemax": stable,
-        "softmax_cross_entropy": [(x, t, 1, -100, 0.0), (x3, t3, 1, -100, 0.1), (x.float(), t.clamp(min=0), -1, 4, 0.0)],
-        "stablemax_cross_entropy": [(x, t, 1, -100), (x3, t3, 1, -100), (x.float(), t.clamp(min=0), -1, 4)],
+        "softmax_cross_entropy": [(x, t, 1, -100, 1, 0.0), (x3, t3, 1, -100, 0, 0.1),
+                                  (x.float(), t.clamp(min=0), -1, 4, 2, 0.0)],
+        "stablemax_cross_entropy": [(x, t, 1, -100, 0), (x3, t3, 1, -100, 1), (x.float(), t.clamp(min=0), -1, 4, 2)],
     }
 
 

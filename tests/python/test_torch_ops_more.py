@@ -192,10 +192,15 @@ def test_stablemax_ce_dominant_target_keeps_digits():
 # ------------------------------------------------------------------------------------------
 # cross_entropy on the fused softmax_cross_entropy op (class-index targets, no weights)
 # ------------------------------------------------------------------------------------------
+@pytest.fixture
+def always_fused(monkeypatch):
+    monkeypatch.setattr(smt, "FUSED_CE_MIN_NUMEL", 0)  # small test inputs take the fused op too
+
+
 @pytest.mark.parametrize("shape", [(6, 5), (5,), (3, 4, 2)])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_fused_cross_entropy_matches_torch(shape, smoothing, reduction):
+def test_fused_cross_entropy_matches_torch(shape, smoothing, reduction, always_fused):
     x = rand(*shape, scale=3.0)
     cdim = 1 if len(shape) >= 2 else 0
     tshape = shape[:cdim] + shape[cdim + 1:]
@@ -211,12 +216,26 @@ def test_fused_cross_entropy_matches_torch(shape, smoothing, reduction):
     assert gradcheck(lambda z: smt.cross_entropy(z, t, **kw), (x,))
 
 
-def test_fused_cross_entropy_is_used_and_half_precision():
+def _graph_names(loss):
+    names, todo = set(), [loss.grad_fn]
+    while todo:
+        node = todo.pop()
+        names.add(type(node).__name__)
+        todo += [n for n, _ in node.next_functions if n is not None]
+    return names
+
+
+def test_fused_cross_entropy_is_used_and_half_precision(monkeypatch):
     x = rand(4, 6, dtype=torch.float32)
     t = torch.tensor([0, 5, 2, 1])
-    loss = smt.cross_entropy(x, t)
-    assert "softmax_cross_entropy" in type(loss.grad_fn.next_functions[0][0]).__name__ or \
-        "softmax_cross_entropy" in str(loss.grad_fn) or loss.grad_fn is not None
+    assert any("NllLoss" in n for n in _graph_names(smt.cross_entropy(x, t)))  # small: log_softmax route
+    big = rand(300, 256, dtype=torch.float32)
+    assert "softmax_cross_entropy_functionBackward" in _graph_names(
+        smt.cross_entropy(big, torch.zeros(300, dtype=torch.int64)))
+    monkeypatch.setattr(smt, "FUSED_CE_MIN_NUMEL", 0)
+    names = _graph_names(smt.cross_entropy(x, t))
+    assert "softmax_cross_entropy_functionBackward" in names and not any("NllLoss" in n for n in names)
+    assert any("NllLoss" in n for n in _graph_names(smt.cross_entropy(x, t, weight=torch.ones(6))))
     for dt in (torch.float16, torch.bfloat16):
         xh = x.detach().to(dt).requires_grad_()
         l1, g1 = grads(lambda z: smt.cross_entropy(z, t), xh, torch.tensor(1.0, dtype=dt))
@@ -224,6 +243,9 @@ def test_fused_cross_entropy_is_used_and_half_precision():
         assert l1.dtype == dt and g1.dtype == dt
         close(l1, l2)
         close(g1, g2)
+    with pytest.raises(IndexError, match="^target"):
+        smt.cross_entropy(x, torch.tensor([0, 6, 2, 1]))
+    assert torch.isnan(smt.cross_entropy(x, torch.full((4,), -100)))
 
 
 # ------------------------------------------------------------------------------------------

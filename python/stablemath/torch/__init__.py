@@ -53,7 +53,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._ops import (bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
+from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
                    log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
                    softmax_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
 from ._registry import define, ops
@@ -128,15 +128,6 @@ def log_stablemax(x, dim=-1):
     return log_stablemax_op(x, dim)
 
 
-def _reduce_rows(loss, target, ignore_index, reduction, dtype):
-    """Per-row losses (accumulation dtype, 0 on ignored rows) -> the reduction, in ``dtype``."""
-    if reduction == "sum":
-        loss = loss.sum()
-    elif reduction == "mean":  # over non-ignored rows; NaN when there are none (as torch)
-        loss = loss.sum() / (target != ignore_index).sum()
-    return loss.to(dtype)
-
-
 def _check_ce_args(input, target, reduction, name="input"):
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(input).__name__}")
@@ -160,14 +151,14 @@ def stablemax_cross_entropy(logits, target, dim=-1, *, ignore_index=-100, reduct
     if target.dtype == torch.bool or target.dtype.is_floating_point or target.dtype.is_complex:
         raise TypeError(f"target: expected integer class indices, got dtype {target.dtype}")
     target = target.long()
-    loss = stablemax_cross_entropy_op(logits, target, dim, int(ignore_index))
-    return _reduce_rows(loss, target, ignore_index, reduction, logits.dtype)
+    return stablemax_cross_entropy_op(logits, target, dim, int(ignore_index), CE_REDUCTIONS[reduction])
 
 
 # ------------------------------------------------------------------------------------------
 # cross_entropy: class-index targets without class weights take the fused
-# softmax_cross_entropy op (one pass forward, softmax - one-hot backward); class weights and
-# probability targets take stablemath's log_softmax op + torch's nll_loss.
+# softmax_cross_entropy op (one pass forward, softmax - one-hot backward) for large inputs and
+# under torch.compile; class weights, probability targets and small eager inputs take
+# stablemath's log_softmax op + torch's nll_loss.
 # ------------------------------------------------------------------------------------------
 def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps):
     """Cross-entropy with class-index targets (checked, in range or ignore_index)."""
@@ -188,11 +179,16 @@ def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, e
     return (1 - eps) * loss + (eps / n_classes) * smooth
 
 
+# Below this many logits the fused op's fixed costs (about 0.15 ms more per fwd+bwd than the
+# log_softmax route, in Python) outweigh its single pass; above it the fused op wins (4096x1024
+# float32, 1 thread: 8.7 ms fwd+bwd against 21.7 ms, torch 13.6 ms). Traced code always fuses.
+FUSED_CE_MIN_NUMEL = 1 << 16
+
+
 def _ce_fused(logits, target, cdim, weight, ignore_index, reduction, eps):
-    if weight is not None:
+    if weight is not None or (logits.numel() < FUSED_CE_MIN_NUMEL and not torch.compiler.is_compiling()):
         return _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps)
-    loss = softmax_cross_entropy_op(logits, target, cdim, int(ignore_index), eps)
-    return _reduce_rows(loss, target, ignore_index, reduction, logits.dtype)
+    return softmax_cross_entropy_op(logits, target, cdim, int(ignore_index), CE_REDUCTIONS[reduction], eps)
 
 
 _class_index_ce = _ce_fused

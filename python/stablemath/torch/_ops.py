@@ -6,6 +6,9 @@ helper shared by the kernel and its fake.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 
 from .. import _core
@@ -497,13 +500,15 @@ log_stablemax_op = define("log_stablemax", "(Tensor x, int dim) -> Tensor", impl
 
 
 # ------------------------------------------------------------------------------------------
-# Fused row cross-entropies: (Tensor logits, Tensor target, int dim, int ignore_index[, float eps])
-# -> per-row losses (target's shape) in the accumulation dtype; the public wrappers reduce.
+# Fused row cross-entropies: (Tensor logits, Tensor target, int dim, int ignore_index, int reduction
+# [, float eps]) -> the loss in the logits' dtype (computed in float32/float64): per row (target's
+# shape) for reduction 0, else a 0-d sum (2) or mean over non-ignored rows (1; NaN if none, as torch).
 # ------------------------------------------------------------------------------------------
 _CE_KIND = {"softmax": 0, "stablemax": 1}  # stablemath._losses._KIND, shared with bind_stablemax.cpp
+CE_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
-def _check_ce(logits, target, dim):
+def _check_ce(logits, target, dim, reduction):
     _check_tensor(logits, "logits")
     if logits.ndim == 0:
         raise ValueError("logits: expected at least 1 dimension (the classes)")
@@ -517,71 +522,86 @@ def _check_ce(logits, target, dim):
                          f"got {tuple(target.shape)}")
     if logits.shape[d] == 0:
         raise ValueError("logits: the class dim is empty; a cross-entropy needs at least one class")
-    return d
+    if reduction not in (0, 1, 2):
+        raise ValueError(f"reduction: expected 0 (none), 1 (mean) or 2 (sum), got {reduction!r}")
+    return d, (expected if reduction == 0 else ())
 
 
 def _ce_kernel(kind):
-    def kernel(logits, target, dim, ignore_index, eps=0.0):
-        d = _check_ce(logits, target, dim)
+    def kernel(logits, target, dim, ignore_index, reduction, eps=0.0):
+        d, shape = _check_ce(logits, target, dim, reduction)
         _check_cpu(("logits", logits), ("target", target))
         n = logits.shape[d]
-        bad = ((target < 0) | (target >= n)) & (target != ignore_index)
-        if bad.any():  # the core would give NaN; torch raises
-            v = int(target[bad][0])
-            raise IndexError(f"target: class index {v} is out of range for {n} classes "
-                             f"(and is not ignore_index={ignore_index})")
-        loss = torch.empty(target.shape, dtype=_acc_dtype(logits))
-        flat = target.detach().contiguous().view(-1).numpy()
-        _core.cross_entropy(_arr(logits), d, flat, ignore_index, float(eps), _CE_KIND[kind], loss.numpy())
-        return loss
+        flat = target.detach().reshape(-1).numpy()
+        if flat.size and (flat.min() < 0 or flat.max() >= n):  # the core would give NaN; torch raises
+            bad = flat[(flat != ignore_index) & ((flat < 0) | (flat >= n))]
+            if bad.size:
+                raise IndexError(f"target: class index {bad[0]} is out of range for {n} classes "
+                                 f"(and is not ignore_index={ignore_index})")
+        loss = np.empty(flat.size, dtype=np.float64 if logits.dtype == torch.float64 else np.float32)
+        _core.cross_entropy(_arr(logits), d, np.ascontiguousarray(flat), ignore_index, float(eps),
+                            _CE_KIND[kind], loss)
+        if reduction == 0:
+            return torch.from_numpy(loss).view(shape).to(logits.dtype)
+        total = loss.sum(dtype=np.float64)
+        if reduction == 1:
+            count = np.count_nonzero(flat != ignore_index)
+            total = total / count if count else math.nan
+        return torch.tensor(total, dtype=logits.dtype)
     return kernel
 
 
-def _ce_fake(logits, target, dim, ignore_index, eps=0.0):
-    _check_ce(logits, target, dim)
-    return logits.new_empty(target.shape, dtype=_acc_dtype(logits))
+def _ce_fake(logits, target, dim, ignore_index, reduction, eps=0.0):
+    _, shape = _check_ce(logits, target, dim, reduction)
+    return logits.new_empty(shape)
 
 
 def _ce_setup(ctx, inputs, output):
-    logits, target, dim, ignore_index = inputs[:4]
+    logits, target, dim, ignore_index, reduction = inputs[:5]
     ctx.dim = dim % logits.ndim
     ctx.ignore_index = ignore_index
-    ctx.eps = inputs[4] if len(inputs) > 4 else 0.0
+    ctx.reduction = reduction
+    ctx.eps = inputs[5] if len(inputs) > 5 else 0.0
     ctx.save_for_backward(logits, target)
 
 
 def _ce_grad_parts(ctx, g):
-    """(logits in acc dtype, row gradient g with ignored rows zeroed and the class dim restored,
-    the target with ignored rows pointed at class 0 and the class dim restored)."""
+    """(logits in the accumulation dtype, each row's weight in the loss times g, with ignored rows
+    0 and the class dim restored, the target with ignored rows pointed at class 0 and the class dim)."""
     x, t = ctx.saved_tensors
     x = x.to(_acc_dtype(x))
-    ignored = t == ctx.ignore_index
-    gr = g.to(x.dtype).masked_fill(ignored, 0).unsqueeze(ctx.dim)
-    return x, gr, t.masked_fill(ignored, 0).unsqueeze(ctx.dim)
+    g = g.to(x.dtype)
+    valid = t != ctx.ignore_index
+    if ctx.reduction == 0:
+        w = g.masked_fill(~valid, 0)
+    else:
+        w = valid.to(x.dtype) * (g / valid.sum() if ctx.reduction == 1 else g)
+    return x, w.unsqueeze(ctx.dim), t.masked_fill(~valid, 0).unsqueeze(ctx.dim)
 
 
 def _softmax_ce_backward(ctx, g):
-    # d/dx [(1-e)(-log p_t) + e/C sum_j (-log p_j)] = p - (1-e) [j = t] - e/C, times the row gradient.
-    x, gr, t = _ce_grad_parts(ctx, g)
-    dx = softmax_op(x, ctx.dim, "auto", False, None).mul_(gr)
+    # d/dx [(1-e)(-log p_t) + e/C sum_j (-log p_j)] = p - (1-e) [j = t] - e/C, times the row weight.
+    x, w, t = _ce_grad_parts(ctx, g)
+    dx = softmax_op(x, ctx.dim, "auto", False, None).mul_(w)
     if ctx.eps:
-        dx = dx.sub_(gr * (ctx.eps / x.shape[ctx.dim]))
-    dx = dx.scatter_add_(ctx.dim, t, gr * -(1 - ctx.eps))
-    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
+        dx = dx.sub_(w * (ctx.eps / x.shape[ctx.dim]))
+    dx = dx.scatter_add_(ctx.dim, t, w * -(1 - ctx.eps))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None, None
 
 
 def _stablemax_ce_backward(ctx, g):
     # d/dx_j (-log y_t) = y_j / t_j - [j = t] / t_t with t = 1 + |x| (see _stablemax_backward).
-    x, gr, t = _ce_grad_parts(ctx, g)
+    x, w, t = _ce_grad_parts(ctx, g)
     inv_t = 1 / (1 + x.abs())
-    dx = stablemax_op(x, ctx.dim).mul_(inv_t).mul_(gr)
-    dx = dx.scatter_add_(ctx.dim, t, -gr * inv_t.gather(ctx.dim, t))
-    return dx.to(ctx.saved_tensors[0].dtype), None, None, None
+    dx = stablemax_op(x, ctx.dim).mul_(inv_t).mul_(w)
+    dx = dx.scatter_add_(ctx.dim, t, -w * inv_t.gather(ctx.dim, t))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
 
 
 softmax_cross_entropy_op = define(
-    "softmax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, float eps) -> Tensor",
+    "softmax_cross_entropy",
+    "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction, float eps) -> Tensor",
     impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward)
 stablemax_cross_entropy_op = define(
-    "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index) -> Tensor",
+    "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction) -> Tensor",
     impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
