@@ -179,10 +179,11 @@ def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, e
     return (1 - eps) * loss + (eps / n_classes) * smooth
 
 
-# Below this many logits the fused op's fixed costs (about 0.15 ms more per fwd+bwd than the
-# log_softmax route, in Python) outweigh its single pass; above it the fused op wins (4096x1024
-# float32, 1 thread: 8.7 ms fwd+bwd against 21.7 ms, torch 13.6 ms). Traced code always fuses.
-FUSED_CE_MIN_NUMEL = 1 << 16
+# Below this many logits the fused op's fixed Python costs (~0.1 ms per fwd+bwd) outweigh its
+# single pass; above it the fused op wins (1 thread, fwd+bwd thread CPU ms, fused / log_softmax
+# route / F.cross_entropy: 1024x256 0.51 / 0.79 / 0.70, 4096x1024 5.3 / 10.2 / 12.2, 256x32768
+# 21 / 63 / 69; bench/bench_torch_ce.py). Traced code always takes the fused op.
+FUSED_CE_MIN_NUMEL = 1 << 18
 
 
 def _ce_fused(logits, target, cdim, weight, ignore_index, reduction, eps):
