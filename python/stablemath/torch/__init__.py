@@ -56,10 +56,11 @@ import torch.nn.functional as F
 from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
                    log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
                    softmax_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
+from ._kde import kde_logpdf
 from ._registry import define, ops
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
-           "stablemax_cross_entropy", "log_bessel_i", "log_bessel_k",
+           "stablemax_cross_entropy", "kde_logpdf", "log_bessel_i", "log_bessel_k",
            "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
 
 
