@@ -412,6 +412,7 @@ def _opcheck_samples_more(x):
         "log_stablemax": stable,
         "softmax_cross_entropy": [(x, t, 1, -100, 1, 0.0), (x3, t3, 1, -100, 0, 0.1),
                                   (x.float(), t.clamp(min=0), -1, 4, 2, 0.0)],
+        "softmax_topk": [(x, 2, 1, False), (x3, 2, 0, True), (x.float(), 5, -1, False)],
         "stablemax_cross_entropy": [(x, t, 1, -100, 0), (x3, t3, 1, -100, 1), (x.float(), t.clamp(min=0), -1, 4, 2)],
     }
 

@@ -256,7 +256,8 @@ def test_compile_fullgraph_new_ops():
 
     def f(x, t):
         return (smt.sparsemax(x, 0).square().sum() + smt.stablemax(x).square().sum() + smt.log_stablemax(x, 0).sum()
-                + smt.stablemax_cross_entropy(x, t) + smt.cross_entropy(x, t, label_smoothing=0.1))
+                + smt.stablemax_cross_entropy(x, t) + smt.cross_entropy(x, t, label_smoothing=0.1)
+                + smt.softmax_topk(x, 2).values.square().sum())
 
     x = rand(4, 6, scale=2.0)
     t = torch.tensor([0, 5, 2, 1])
@@ -349,3 +350,39 @@ def test_kde_logpdf_far_queries_chunks_and_errors(monkeypatch):
     smt.kde_logpdf(yf, X.float(), 0.5).sum().backward()
     assert yf.grad.dtype == torch.float32
     close(yf.grad.double(), g1, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------
+# softmax_topk: values differentiable
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_topk_matches_torch_and_gradcheck(log, dim):
+    x = rand(3, 6, 4, scale=2.0)
+    ref_fn = torch.log_softmax if log else torch.softmax
+    g = rand(*[2 if i == dim % 3 else s for i, s in enumerate(x.shape)], seed=6, grad=False)
+    (v1, g1), (v2, g2) = (grads(lambda t: smt.softmax_topk(t, 2, dim, log=log).values, x, g),
+                          grads(lambda t: torch.topk(ref_fn(t, dim), 2, dim).values, x, g))
+    close(v1, v2)
+    close(g1, g2)
+    assert torch.equal(smt.softmax_topk(x, 2, dim, log=log).indices, torch.topk(ref_fn(x, dim), 2, dim).indices)
+    assert gradcheck(lambda t: smt.softmax_topk(t, 2, dim, log=log).values, (x,))
+
+
+def test_softmax_topk_edges():
+    x0 = torch.tensor(1.5, dtype=f64, requires_grad=True)
+    r = smt.softmax_topk(x0, 1)
+    assert r.values.item() == 1.0 and r.indices.item() == 0 and not r.indices.requires_grad
+    r.values.backward()
+    assert x0.grad == 0
+    x = rand(2, 5, scale=30.0)  # far tails: the normaliser comes from the top-1 entry, no underflow
+    assert gradcheck(lambda t: smt.softmax_topk(t, 5, log=True).values, (x,))
+    with pytest.raises(ValueError, match="^k:"):
+        smt.softmax_topk(x, 6)
+    with pytest.raises(TypeError, match="^k:"):
+        smt.softmax_topk(x, 2.0)
+    xh = rand(2, 5, dtype=torch.bfloat16)
+    vh, gh = grads(lambda t: smt.softmax_topk(t, 3).values, xh, torch.ones(2, 3, dtype=torch.bfloat16))
+    _, g64 = grads(lambda t: smt.softmax_topk(t, 3).values, xh.double(), torch.ones(2, 3, dtype=f64))
+    assert gh.dtype == torch.bfloat16
+    close(gh.double(), g64, rtol=2e-2, atol=2e-2)

@@ -55,12 +55,12 @@ import torch.nn.functional as F
 
 from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
                    log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
-                   softmax_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
+                   softmax_op, softmax_topk_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
 from ._kde import kde_logpdf
 from ._registry import define, ops
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
-           "stablemax_cross_entropy", "kde_logpdf", "log_bessel_i", "log_bessel_k",
+           "stablemax_cross_entropy", "softmax_topk", "kde_logpdf", "log_bessel_i", "log_bessel_k",
            "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
 
 
@@ -113,6 +113,15 @@ def sparsemax(x, dim=-1, *, algorithm="auto"):
     gradient and 0 in x (the Jacobian is piecewise constant).
     """
     return sparsemax_op(x, dim, algorithm)
+
+
+def softmax_topk(x, k, dim=-1, *, log=False):
+    """The ``k`` largest values of ``softmax(x, dim)`` (or ``log_softmax`` with ``log``) and their
+    indices, ``torch.topk``'s ``(values, indices)`` (see :func:`stablemath.softmax_topk`; the
+    softmax is never written). ``values`` is differentiable: the softmax Jacobian restricted to the
+    top-k rows, ``scatter(g * v) - p * sum(g * v)`` (log: ``scatter(g) - p * sum(g)``)."""
+    from .._topk import SoftmaxTopk
+    return SoftmaxTopk(*softmax_topk_op(x, k, dim, log))
 
 
 def stablemax(x, dim=-1):

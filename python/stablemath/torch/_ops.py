@@ -605,3 +605,72 @@ softmax_cross_entropy_op = define(
 stablemax_cross_entropy_op = define(
     "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction) -> Tensor",
     impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
+
+
+# ------------------------------------------------------------------------------------------
+# softmax_topk: (Tensor x, int k, int dim, bool log) -> (values, indices), dim replaced by k.
+# ------------------------------------------------------------------------------------------
+_TOPK_MODES = {False: 0, True: 1}  # stablemath._topk's _PROBS / _LOG_PROBS, shared with bind_topk.cpp
+
+
+def _check_topk(x, k, dim, log):
+    d = _check_row_dim(x, dim)
+    n = 1 if x.ndim == 0 else x.shape[d]
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise TypeError(f"k: expected an integer, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise ValueError(f"k: expected 1 <= k <= {n} (the length of dim), got {k}")
+    if not isinstance(log, bool):
+        raise TypeError(f"log: expected a bool, got {type(log).__name__}")
+    shape = list(x.shape)
+    if shape:
+        shape[d] = k
+    return d, shape
+
+
+def _topk_kernel(x, k, dim, log):
+    d, shape = _check_topk(x, k, dim, log)
+    _check_cpu(("x", x))
+    xr = x.reshape(1) if x.ndim == 0 else x
+    other = [s for i, s in enumerate(xr.shape) if i != d]
+    values = x.new_empty(other + [k])
+    indices = torch.empty(other + [k], dtype=torch.int64)
+    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), indices.numpy(), None)
+    if x.ndim == 0:
+        return values.reshape(()), indices.reshape(())
+    return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous()
+
+
+def _topk_fake(x, k, dim, log):
+    _, shape = _check_topk(x, k, dim, log)
+    return x.new_empty(shape), x.new_empty(shape, dtype=torch.int64)
+
+
+def _topk_setup(ctx, inputs, output):
+    x, k, dim, log = inputs
+    ctx.dim, _ = _check_topk(x, k, dim, log)
+    ctx.log = log
+    ctx.mark_non_differentiable(output[1])
+    ctx.save_for_backward(x, *output)
+
+
+def _topk_backward(ctx, gv, gi):
+    # p = softmax(x), v = p[I] (or log p[I]). dv_i/dx_j = p_i (δij - p_j), d log p_i/dx_j = δij - p_j:
+    # dx = scatter_I(g * v) - p * sum(g * v) (probabilities), scatter_I(g) - p * sum(g) (log).
+    # The normaliser comes from the top-1 entry, whose probability is at least 1/n: no underflow.
+    x, v, idx = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    d = ctx.dim
+    if x.ndim == 0:  # one row of one element
+        x, v, gv, idx = x.reshape(1), v.reshape(1), gv.reshape(1), idx.reshape(1)
+    xa, va, ga, ia = x.to(acc), v.to(acc), gv.to(acc), idx
+    top = xa.gather(d, ia.narrow(d, 0, 1))
+    lse = top - (va.narrow(d, 0, 1) if ctx.log else torch.log(va.narrow(d, 0, 1)))
+    p = torch.exp(xa - lse)
+    src = ga if ctx.log else ga * va
+    dx = torch.zeros_like(xa).scatter_add_(d, ia, src) - p * src.sum(d, keepdim=True)
+    return dx.reshape(ctx.saved_tensors[0].shape).to(x.dtype), None, None, None
+
+
+softmax_topk_op = define("softmax_topk", "(Tensor x, int k, int dim, bool log) -> (Tensor, Tensor)",
+                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward)
