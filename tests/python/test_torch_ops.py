@@ -394,6 +394,8 @@ def _opcheck_samples():
         "logsumexp": [(x, [1], False, None, None), (x, [], True, (torch.rand(5, dtype=f64) + 0.1).requires_grad_(), m),
                       (x.float(), [0, 1], True, None, None)],
         **{name: bessel for name in BESSEL},
+        **{name: [(torch.tensor([2.0, 3.0, 50.0], dtype=f64), xp)] for name in ("vmf_log_normalizer",
+                                                                              "vmf_mean_resultant")},
         **_opcheck_samples_more(x),
     }
 

@@ -386,3 +386,25 @@ def test_softmax_topk_edges():
     _, g64 = grads(lambda t: smt.softmax_topk(t, 3).values, xh.double(), torch.ones(2, 3, dtype=f64))
     assert gh.dtype == torch.bfloat16
     close(gh.double(), g64, rtol=2e-2, atol=2e-2)
+
+
+# ------------------------------------------------------------------------------------------
+# vMF normaliser: d/dkappa log C_d = -A_d
+# ------------------------------------------------------------------------------------------
+def test_vmf_normaliser_gradients():
+    import scipy.special as sp
+    d = torch.tensor([2.0, 3.0, 10.0, 40.0], dtype=f64)[:, None]
+    k = torch.tensor([0.05, 1.0, 20.0, 500.0], dtype=f64)
+    kg = k.expand(4, 4).clone().requires_grad_()
+    smt.vmf_log_normalizer(d, kg).sum().backward()
+    dn, kn = d.numpy(), kg.detach().numpy()
+    a_ref = sp.ive(dn / 2, kn) / sp.ive(dn / 2 - 1, kn)  # A_d from SciPy (scaled Bessel, no overflow)
+    np.testing.assert_allclose(kg.grad.numpy(), -a_ref, rtol=1e-10)
+    assert gradcheck(lambda t: smt.vmf_log_normalizer(d, t), (kg,))
+    assert gradcheck(lambda t: smt.vmf_mean_resultant(d, t), (kg,))
+    z = torch.zeros(3, dtype=f64, requires_grad=True)
+    dd = torch.tensor([2.0, 3.0, 7.0], dtype=f64)
+    smt.vmf_mean_resultant(dd, z).sum().backward()
+    close(z.grad, 1 / dd)                                  # A_d(k) ~ k/d near 0
+    with pytest.raises(NotImplementedError, match="^d:"):
+        smt.vmf_log_normalizer(dd.clone().requires_grad_(), z)

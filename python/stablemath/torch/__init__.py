@@ -55,13 +55,14 @@ import torch.nn.functional as F
 
 from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
                    log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
-                   softmax_op, softmax_topk_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error)
+                   softmax_op, softmax_topk_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error,
+                   vmf_log_normalizer_op, vmf_mean_resultant_op)
 from ._kde import kde_logpdf
 from ._registry import define, ops
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
            "stablemax_cross_entropy", "softmax_topk", "kde_logpdf", "log_bessel_i", "log_bessel_k",
-           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
+           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "vmf_log_normalizer", "vmf_mean_resultant", "define", "ops"]
 
 
 def _mask(where, x, name="where"):
@@ -317,3 +318,27 @@ def bessel_i_ratio(v, x):
 def bessel_k_ratio(v, x):
     """K_{v+1}(x)/K_v(x), differentiable in x: q' = q^2 - (2v+1) q/x - 1."""
     return bessel_k_ratio_op(*_bessel_args("bessel_k_ratio", v, x))
+
+
+# ------------------------------------------------------------------------------------------
+# von Mises-Fisher normaliser: differentiable in kappa, not in the dimension d.
+# ------------------------------------------------------------------------------------------
+def _vmf_args(name, d, kappa):
+    if isinstance(d, torch.Tensor) and d.requires_grad and torch.is_grad_enabled():
+        raise NotImplementedError(f"d: {name} is differentiable with respect to kappa only; pass d as a number "
+                                  "or a tensor that does not require grad")
+    if not isinstance(kappa, torch.Tensor) and not isinstance(d, torch.Tensor):
+        raise TypeError(f"kappa: expected a torch.Tensor (or d a tensor); for NumPy arrays use stablemath.{name}")
+    return _bessel_args(name, d, kappa)
+
+
+def vmf_log_normalizer(d, kappa):
+    """log C_d(kappa) of the vMF density on S^{d-1} (see :func:`stablemath.vmf_log_normalizer`),
+    differentiable in kappa: d/dkappa log C_d(kappa) = -A_d(kappa) (:func:`vmf_mean_resultant`)."""
+    return vmf_log_normalizer_op(*_vmf_args("vmf_log_normalizer", d, kappa))
+
+
+def vmf_mean_resultant(d, kappa):
+    """A_d(kappa) = I_{d/2}/I_{d/2-1} (see :func:`stablemath.vmf_mean_resultant`), differentiable in
+    kappa: A' = 1 - (d - 1) A / kappa - A^2, and 1/d at kappa = 0."""
+    return vmf_mean_resultant_op(*_vmf_args("vmf_mean_resultant", d, kappa))
