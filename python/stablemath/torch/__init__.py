@@ -12,7 +12,7 @@ Arguments follow PyTorch's names (``dim``, ``keepdim``) plus stablemath's option
 are read through their strides (no copy). CUDA tensors raise a clear ``ValueError`` until the CUDA
 backend lands; its kernels will then be registered for the ``cuda`` device (``define(cuda=...)``).
 
-Adding an op (e.g. sparsemax) is one entry in ``_ops.py``::
+Adding an op is one entry in ``_ops.py`` (here a simplified form of the sparsemax entry)::
 
     def _sparsemax_kernel(x, dim):                 # CPU: checks, allocates, calls _core
         d = _axis_index(dim, x.ndim, "dim")
