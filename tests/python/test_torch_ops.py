@@ -394,6 +394,28 @@ def _opcheck_samples():
         "logsumexp": [(x, [1], False, None, None), (x, [], True, (torch.rand(5, dtype=f64) + 0.1).requires_grad_(), m),
                       (x.float(), [0, 1], True, None, None)],
         **{name: bessel for name in BESSEL},
+        **{name: [(torch.tensor([2.0, 3.0, 50.0], dtype=f64), xp)] for name in ("vmf_log_normalizer",
+                                                                              "vmf_mean_resultant")},
+        **_opcheck_samples_more(x),
+    }
+
+
+def _opcheck_samples_more(x):
+    """sparsemax, StableMax and the fused cross-entropies (their tests: test_torch_ops_more.py)."""
+    t = torch.tensor([0, 4, -100])
+    t3 = torch.tensor([[0, 2, 1], [1, -100, 0]])
+    x3 = rand(2, 4, 3, seed=4)
+    y = stablemath.sparsemax(x.detach())
+    stable = [(x, 1), (x.float(), 0), (x3, -1)]
+    return {
+        "sparsemax": [(x, 1, "auto"), (x.float(), 0, "sort"), (x3, -2, "bisect")],
+        "sparsemax_backward": [(y, torch.ones_like(y), 1), (y.float(), x.detach().float(), 1)],
+        "stablemax": stable,
+        "log_stablemax": stable,
+        "softmax_cross_entropy": [(x, t, 1, -100, 1, 0.0), (x3, t3, 1, -100, 0, 0.1),
+                                  (x.float(), t.clamp(min=0), -1, 4, 2, 0.0)],
+        "softmax_topk": [(x, 2, 1, False), (x3, 2, 0, True), (x.float(), 5, -1, False)],
+        "stablemax_cross_entropy": [(x, t, 1, -100, 0), (x3, t3, 1, -100, 1), (x.float(), t.clamp(min=0), -1, 4, 2)],
     }
 
 

@@ -12,7 +12,7 @@ Arguments follow PyTorch's names (``dim``, ``keepdim``) plus stablemath's option
 are read through their strides (no copy). CUDA tensors raise a clear ``ValueError`` until the CUDA
 backend lands; its kernels will then be registered for the ``cuda`` device (``define(cuda=...)``).
 
-Adding an op (e.g. sparsemax) is one entry in ``_ops.py``::
+Adding an op is one entry in ``_ops.py`` (here a simplified form of the sparsemax entry)::
 
     def _sparsemax_kernel(x, dim):                 # CPU: checks, allocates, calls _core
         d = _axis_index(dim, x.ndim, "dim")
@@ -53,12 +53,16 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._ops import (bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
-                   log_bessel_ke_op, log_softmax_op, logsumexp_op, softmax_op, v_grad_error)
+from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
+                   log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
+                   softmax_op, softmax_topk_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error,
+                   vmf_log_normalizer_op, vmf_mean_resultant_op)
+from ._kde import kde_logpdf
 from ._registry import define, ops
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "log_bessel_i", "log_bessel_k",
-           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "define", "ops"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
+           "stablemax_cross_entropy", "softmax_topk", "kde_logpdf", "log_bessel_i", "log_bessel_k",
+           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "vmf_log_normalizer", "vmf_mean_resultant", "define", "ops"]
 
 
 def _mask(where, x, name="where"):
@@ -101,10 +105,71 @@ def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):
     return logsumexp_op(x, dims, keepdim, b, _mask(where, x))
 
 
+def sparsemax(x, dim=-1, *, algorithm="auto"):
+    """Sparsemax along ``dim`` (see :func:`stablemath.sparsemax`), differentiable.
+
+    Backward: the support-mean JVP ``s * (g - mean_S(g))`` with ``s = y > 0`` (the C++
+    ``sparsemax_backward`` kernel, registered as ``torch.ops.stablemath.sparsemax_backward``);
+    entries outside the support get exactly 0. The double backward is that same JVP in the upstream
+    gradient and 0 in x (the Jacobian is piecewise constant).
+    """
+    return sparsemax_op(x, dim, algorithm)
+
+
+def softmax_topk(x, k, dim=-1, *, log=False):
+    """The ``k`` largest values of ``softmax(x, dim)`` (or ``log_softmax`` with ``log``) and their
+    indices, ``torch.topk``'s ``(values, indices)`` (see :func:`stablemath.softmax_topk`; the
+    softmax is never written). ``values`` is differentiable: the softmax Jacobian restricted to the
+    top-k rows, ``scatter(g * v) - p * sum(g * v)`` (log: ``scatter(g) - p * sum(g)``)."""
+    from .._topk import SoftmaxTopk
+    return SoftmaxTopk(*softmax_topk_op(x, k, dim, log))
+
+
+def stablemax(x, dim=-1):
+    """StableMax ``s(x_i) / sum_j s(x_j)`` along ``dim`` (see :func:`stablemath.stablemax`),
+    differentiable. With ``t = 1 + |x|``, ``s'/s = 1/t`` on both sides of 0, so the backward is
+    ``y / t * (g - sum(g * y))``; ``-inf`` entries get zero gradient.
+    """
+    return stablemax_op(x, dim)
+
+
+def log_stablemax(x, dim=-1):
+    """``log stablemax(x)`` along ``dim`` (see :func:`stablemath.log_stablemax`), differentiable:
+    backward ``g / t - stablemax(x) / t * sum(g)`` with ``t = 1 + |x|``."""
+    return log_stablemax_op(x, dim)
+
+
+def _check_ce_args(input, target, reduction, name="input"):
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(input).__name__}")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target: expected a torch.Tensor, got {type(target).__name__}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def stablemax_cross_entropy(logits, target, dim=-1, *, ignore_index=-100, reduction="mean"):
+    """Cross-entropy of StableMax, ``-log_stablemax(logits)[target]`` per row, differentiable
+    (the fused :func:`stablemath.stablemax_cross_entropy` kernel, accurate when the target dominates).
+
+    ``target``: integer class indices with the logits' shape without ``dim`` (default: the last dim,
+    so ``(N, C)`` logits take ``(N,)`` targets); ``ignore_index`` rows contribute 0 and are left out
+    of ``"mean"``; ``reduction``: ``"mean"``, ``"sum"`` or ``"none"``. Backward per row:
+    ``y_j / t_j - [j = target] / t_target`` (``y = stablemax(logits)``, ``t = 1 + |logits|``) times
+    the row's weight in the reduction. Returned in the logits' dtype (computed in float32/float64).
+    """
+    _check_ce_args(logits, target, reduction, "logits")
+    if target.dtype == torch.bool or target.dtype.is_floating_point or target.dtype.is_complex:
+        raise TypeError(f"target: expected integer class indices, got dtype {target.dtype}")
+    target = target.long()
+    return stablemax_cross_entropy_op(logits, target, dim, int(ignore_index), CE_REDUCTIONS[reduction])
+
+
 # ------------------------------------------------------------------------------------------
-# cross_entropy: stablemath's log_softmax op + torch's nll_loss. When the fused C++
-# softmax_cross_entropy op lands, point _class_index_ce at a function with the same signature
-# built on it (one line); argument checks and the probability-target path stay.
+# cross_entropy: class-index targets without class weights take the fused
+# softmax_cross_entropy op (one pass forward, softmax - one-hot backward) for large inputs and
+# under torch.compile; class weights, probability targets and small eager inputs take
+# stablemath's log_softmax op + torch's nll_loss.
 # ------------------------------------------------------------------------------------------
 def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps):
     """Cross-entropy with class-index targets (checked, in range or ignore_index)."""
@@ -125,12 +190,26 @@ def _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, e
     return (1 - eps) * loss + (eps / n_classes) * smooth
 
 
-_class_index_ce = _ce_via_log_softmax
+# Below this many logits the fused op's fixed Python costs (~0.1 ms per fwd+bwd) outweigh its
+# single pass; above it the fused op wins (1 thread, fwd+bwd thread CPU ms, fused / log_softmax
+# route / F.cross_entropy: 1024x256 0.51 / 0.79 / 0.70, 4096x1024 5.3 / 10.2 / 12.2, 256x32768
+# 21 / 63 / 69; bench/bench_torch_ce.py). Traced code always takes the fused op.
+FUSED_CE_MIN_NUMEL = 1 << 18
+
+
+def _ce_fused(logits, target, cdim, weight, ignore_index, reduction, eps):
+    if weight is not None or (logits.numel() < FUSED_CE_MIN_NUMEL and not torch.compiler.is_compiling()):
+        return _ce_via_log_softmax(logits, target, cdim, weight, ignore_index, reduction, eps)
+    return softmax_cross_entropy_op(logits, target, cdim, int(ignore_index), CE_REDUCTIONS[reduction], eps)
+
+
+_class_index_ce = _ce_fused
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits ``input`` against ``target``: ``torch.nn.functional.cross_entropy``'s
-    signature and results, on stablemath's log_softmax (classes along dim 1, or dim 0 for 1-d input).
+    signature and results (classes along dim 1, or dim 0 for 1-d input). Class-index targets without
+    ``weight`` run the fused ``softmax_cross_entropy`` kernel; otherwise stablemath's log_softmax.
 
     ``target``: class indices (int64, shape of ``input`` without the class dim; ``ignore_index``
     entries are left out) or class probabilities (same shape as ``input``). ``weight``: per-class
@@ -239,3 +318,27 @@ def bessel_i_ratio(v, x):
 def bessel_k_ratio(v, x):
     """K_{v+1}(x)/K_v(x), differentiable in x: q' = q^2 - (2v+1) q/x - 1."""
     return bessel_k_ratio_op(*_bessel_args("bessel_k_ratio", v, x))
+
+
+# ------------------------------------------------------------------------------------------
+# von Mises-Fisher normaliser: differentiable in kappa, not in the dimension d.
+# ------------------------------------------------------------------------------------------
+def _vmf_args(name, d, kappa):
+    if isinstance(d, torch.Tensor) and d.requires_grad and torch.is_grad_enabled():
+        raise NotImplementedError(f"d: {name} is differentiable with respect to kappa only; pass d as a number "
+                                  "or a tensor that does not require grad")
+    if not isinstance(kappa, torch.Tensor) and not isinstance(d, torch.Tensor):
+        raise TypeError(f"kappa: expected a torch.Tensor (or d a tensor); for NumPy arrays use stablemath.{name}")
+    return _bessel_args(name, d, kappa)
+
+
+def vmf_log_normalizer(d, kappa):
+    """log C_d(kappa) of the vMF density on S^{d-1} (see :func:`stablemath.vmf_log_normalizer`),
+    differentiable in kappa: d/dkappa log C_d(kappa) = -A_d(kappa) (:func:`vmf_mean_resultant`)."""
+    return vmf_log_normalizer_op(*_vmf_args("vmf_log_normalizer", d, kappa))
+
+
+def vmf_mean_resultant(d, kappa):
+    """A_d(kappa) = I_{d/2}/I_{d/2-1} (see :func:`stablemath.vmf_mean_resultant`), differentiable in
+    kappa: A' = 1 - (d - 1) A / kappa - A^2, and 1/d at kappa = 0."""
+    return vmf_mean_resultant_op(*_vmf_args("vmf_mean_resultant", d, kappa))

@@ -6,6 +6,9 @@ helper shared by the kernel and its fake.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 
 from .. import _core
@@ -225,7 +228,8 @@ logsumexp_op = define("logsumexp", "(Tensor x, int[] dim, bool keepdim, Tensor? 
 # Gradients with respect to x only (via the ratio algorithms); v must not require grad.
 # ------------------------------------------------------------------------------------------
 _BESSEL_CODES = {"log_bessel_i": 0, "log_bessel_k": 1, "log_bessel_ie": 2, "log_bessel_ke": 3,
-                 "bessel_i_ratio": 4, "bessel_k_ratio": 5}  # shared with python/src/bind_special.cpp
+                 "bessel_i_ratio": 4, "bessel_k_ratio": 5,  # shared with python/src/bind_special.cpp
+                 "vmf_log_normalizer": 6, "vmf_mean_resultant": 7}  # (v, x) = (d, kappa) for these
 
 
 def _bessel_result(v, x):
@@ -297,6 +301,9 @@ _BESSEL_DX = {
     "log_bessel_ke": lambda v, x, out: _dlog_k(v, x, out) + 1,
     "bessel_i_ratio": _dratio_i,
     "bessel_k_ratio": _dratio_k,
+    # d/dk log C_d(k) = -A_d(k); A_d = I_{d/2}/I_{d/2-1} is the ratio with v = d/2 - 1 (2v + 1 = d - 1)
+    "vmf_log_normalizer": lambda d, k, out: -vmf_mean_resultant_op(d, k),
+    "vmf_mean_resultant": lambda d, k, a: torch.where(k == 0, 1 / d, 1 - (d - 1) * a / k - a * a),
 }
 
 
@@ -334,3 +341,342 @@ log_bessel_i_op = _define_bessel("log_bessel_i")
 log_bessel_k_op = _define_bessel("log_bessel_k")
 log_bessel_ie_op = _define_bessel("log_bessel_ie")
 log_bessel_ke_op = _define_bessel("log_bessel_ke")
+vmf_mean_resultant_op = _define_bessel("vmf_mean_resultant")
+vmf_log_normalizer_op = _define_bessel("vmf_log_normalizer")
+
+
+# ------------------------------------------------------------------------------------------
+# Row maps without a mask: sparsemax (str algorithm), stablemax / log_stablemax.
+# A 0-d input is one row of one element (dim -1 or 0), as softmax.
+# ------------------------------------------------------------------------------------------
+_SPARSEMAX_ALGORITHMS = {"auto": 0, "sort": 1, "pivot": 2, "bisect": 3}  # stablemath._sparsemax's codes
+
+
+def _check_row_dim(x, dim) -> int:
+    _check_tensor(x, "x")
+    if x.ndim == 0:
+        _axis_index(dim, 1, "dim")
+        return 0
+    return _axis_index(dim, x.ndim, "dim")
+
+
+def _check_sparsemax(x, dim, algorithm) -> int:
+    d = _check_row_dim(x, dim)
+    if algorithm not in _SPARSEMAX_ALGORITHMS:
+        raise ValueError(f"algorithm: expected one of {sorted(_SPARSEMAX_ALGORITHMS)}, got {algorithm!r}")
+    return d
+
+
+def _sparsemax_kernel(x, dim, algorithm):
+    d = _check_sparsemax(x, dim, algorithm)
+    _check_cpu(("x", x))
+    out = torch.empty_like(x)
+    _core.sparsemax(_arr(x), d, _arr(out), _SPARSEMAX_ALGORITHMS[algorithm])
+    return out
+
+
+def _sparsemax_fake(x, dim, algorithm):
+    _check_sparsemax(x, dim, algorithm)
+    return torch.empty_like(x)
+
+
+def _sparsemax_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[1])
+    ctx.save_for_backward(output)
+
+
+def _sparsemax_backward(ctx, g):
+    # s * (g - mean_S(g)), S = support (y > 0): the C++ kernel, as an op so that tracers see it.
+    y, = ctx.saved_tensors
+    return sparsemax_backward_op(y, g.to(y.dtype), ctx.dim).to(g.dtype), None, None
+
+
+def _check_sparsemax_bwd(y, g, dim) -> int:
+    d = _check_row_dim(y, dim)
+    _check_tensor(g, "grad")
+    if g.shape != y.shape or g.dtype != y.dtype:
+        raise ValueError(f"grad: expected shape {tuple(y.shape)} and dtype {y.dtype}, "
+                         f"got {tuple(g.shape)} and {g.dtype}")
+    return d
+
+
+def _sparsemax_bwd_kernel(y, g, dim):
+    d = _check_sparsemax_bwd(y, g, dim)
+    _check_cpu(("y", y), ("grad", g))
+    out = torch.empty_like(y)
+    _core.sparsemax_backward(_arr(y), _arr(g), d, _arr(out))
+    return out
+
+
+def _sparsemax_bwd_fake(y, g, dim):
+    _check_sparsemax_bwd(y, g, dim)
+    return torch.empty_like(y)
+
+
+def _row_map_vmap(name, n_extra):
+    """vmap rule for (Tensor x, int dim, *extra) -> Tensor row maps: batch dim first, dim shifted."""
+    def rule(info, in_dims, x, dim, *extra):
+        nd = x.ndim - (in_dims[0] is not None)
+        d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+        xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+        if nd == 0:
+            return _REG[name].overload(xb.unsqueeze(1), 1, *extra).squeeze(1), 0
+        return _REG[name].overload(xb, d + 1, *extra), 0
+    return rule
+
+
+def _sparsemax_bwd_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[2])
+    ctx.save_for_backward(inputs[0])
+
+
+def _sparsemax_bwd_backward(ctx, gg):
+    # J^T g is linear in g with J symmetric: d/dg = J^T gg. It depends on y only through the
+    # support, which is piecewise constant: zero gradient for y (so sparsemax's double backward is 0).
+    y, = ctx.saved_tensors
+    return None, sparsemax_backward_op(y, gg, ctx.dim), None
+
+
+def _sparsemax_bwd_vmap(info, in_dims, y, g, dim):
+    nd = y.ndim - (in_dims[0] is not None)
+    d = 0 if nd == 0 else _axis_index(dim, nd, "dim")
+    yb = batch_first(y, in_dims[0], info.batch_size, nd, expand=True)
+    gb = batch_first(g, in_dims[1], info.batch_size, nd, expand=True)
+    if nd == 0:
+        return _REG["sparsemax_backward"].overload(yb.unsqueeze(1), gb.unsqueeze(1), 1).squeeze(1), 0
+    return _REG["sparsemax_backward"].overload(yb.contiguous(), gb.contiguous(), d + 1), 0
+
+
+sparsemax_backward_op = define("sparsemax_backward", "(Tensor y, Tensor grad, int dim) -> Tensor",
+                               impl=_sparsemax_bwd_kernel, fake=_sparsemax_bwd_fake, setup=_sparsemax_bwd_setup,
+                               backward=_sparsemax_bwd_backward, vmap=_sparsemax_bwd_vmap)
+sparsemax_op = define("sparsemax", "(Tensor x, int dim, str algorithm) -> Tensor", impl=_sparsemax_kernel,
+                      fake=_sparsemax_fake, setup=_sparsemax_setup, backward=_sparsemax_backward,
+                      vmap=_row_map_vmap("sparsemax", 1))
+
+
+def _stablemax_kernel(log: bool):
+    def kernel(x, dim):
+        d = _check_row_dim(x, dim)
+        _check_cpu(("x", x))
+        out = torch.empty_like(x)
+        if x.ndim == 0:  # the core wants at least one dim
+            _core.stablemax(_arr(x.reshape(1)), 0, _arr(out.view(1)), log)
+        else:
+            _core.stablemax(_arr(x), d, _arr(out), log)
+        return out
+    return kernel
+
+
+def _stablemax_fake(x, dim):
+    _check_row_dim(x, dim)
+    return torch.empty_like(x)
+
+
+def _stablemax_setup(ctx, inputs, output):
+    ctx.dim = _check_row_dim(inputs[0], inputs[1])
+    ctx.save_for_backward(inputs[0], output)
+
+
+def _stablemax_backward(ctx, g):
+    # s'(x)/s(x) = 1/t with t = 1 + |x| on both sides of 0, so dy_i/dx_j = y_i (δij - y_j) / t_j:
+    # dx = y/t * (g - sum(g*y)). -inf entries: y = 0 and 1/t = 0, zero gradient.
+    x, y = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    xa, ya, ga = x.to(acc), y.to(acc), g.to(acc)
+    dot = (ga * ya).sum(ctx.dim, keepdim=True) if x.ndim else ga * ya
+    return (ya / (1 + xa.abs()) * (ga - dot)).to(x.dtype), None
+
+
+def _log_stablemax_backward(ctx, g):
+    # z = log s(x) - log S: dx = g/t - y/t * sum(g), y = exp(z). -inf entries: 1/t = 0 and y = 0.
+    x, z = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    xa, ga = x.to(acc), g.to(acc)
+    total = ga.sum(ctx.dim, keepdim=True) if x.ndim else ga
+    return ((ga - torch.exp(z.to(acc)) * total) / (1 + xa.abs())).to(x.dtype), None
+
+
+stablemax_op = define("stablemax", "(Tensor x, int dim) -> Tensor", impl=_stablemax_kernel(False),
+                      fake=_stablemax_fake, setup=_stablemax_setup, backward=_stablemax_backward,
+                      vmap=_row_map_vmap("stablemax", 0))
+log_stablemax_op = define("log_stablemax", "(Tensor x, int dim) -> Tensor", impl=_stablemax_kernel(True),
+                          fake=_stablemax_fake, setup=_stablemax_setup, backward=_log_stablemax_backward,
+                          vmap=_row_map_vmap("log_stablemax", 0))
+
+
+# ------------------------------------------------------------------------------------------
+# Fused row cross-entropies: (Tensor logits, Tensor target, int dim, int ignore_index, int reduction
+# [, float eps]) -> the loss in the logits' dtype (computed in float32/float64): per row (target's
+# shape) for reduction 0, else a 0-d sum (2) or mean over non-ignored rows (1; NaN if none, as torch).
+# ------------------------------------------------------------------------------------------
+_CE_KIND = {"softmax": 0, "stablemax": 1}  # stablemath._losses._KIND, shared with bind_stablemax.cpp
+CE_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _check_ce(logits, target, dim, reduction):
+    _check_tensor(logits, "logits")
+    if logits.ndim == 0:
+        raise ValueError("logits: expected at least 1 dimension (the classes)")
+    d = _axis_index(dim, logits.ndim, "dim")
+    _check_tensor(target, "target", floating=False)
+    if target.dtype != torch.int64:
+        raise TypeError(f"target: expected int64 class indices, got dtype {target.dtype}")
+    expected = tuple(s for i, s in enumerate(logits.shape) if i != d)
+    if tuple(target.shape) != expected:
+        raise ValueError(f"target: expected shape {expected} for logits of shape {tuple(logits.shape)}, "
+                         f"got {tuple(target.shape)}")
+    if logits.shape[d] == 0:
+        raise ValueError("logits: the class dim is empty; a cross-entropy needs at least one class")
+    if reduction not in (0, 1, 2):
+        raise ValueError(f"reduction: expected 0 (none), 1 (mean) or 2 (sum), got {reduction!r}")
+    return d, (expected if reduction == 0 else ())
+
+
+def _ce_kernel(kind):
+    def kernel(logits, target, dim, ignore_index, reduction, eps=0.0):
+        d, shape = _check_ce(logits, target, dim, reduction)
+        _check_cpu(("logits", logits), ("target", target))
+        n = logits.shape[d]
+        flat = target.detach().reshape(-1).numpy()
+        if flat.size and (flat.min() < 0 or flat.max() >= n):  # the core would give NaN; torch raises
+            bad = flat[(flat != ignore_index) & ((flat < 0) | (flat >= n))]
+            if bad.size:
+                raise IndexError(f"target: class index {bad[0]} is out of range for {n} classes "
+                                 f"(and is not ignore_index={ignore_index})")
+        loss = np.empty(flat.size, dtype=np.float64 if logits.dtype == torch.float64 else np.float32)
+        _core.cross_entropy(_arr(logits), d, np.ascontiguousarray(flat), ignore_index, float(eps),
+                            _CE_KIND[kind], loss)
+        if reduction == 0:
+            return torch.from_numpy(loss).view(shape).to(logits.dtype)
+        total = loss.sum(dtype=np.float64)
+        if reduction == 1:
+            count = np.count_nonzero(flat != ignore_index)
+            total = total / count if count else math.nan
+        return torch.tensor(total, dtype=logits.dtype)
+    return kernel
+
+
+def _ce_fake(logits, target, dim, ignore_index, reduction, eps=0.0):
+    _, shape = _check_ce(logits, target, dim, reduction)
+    return logits.new_empty(shape)
+
+
+def _ce_setup(ctx, inputs, output):
+    logits, target, dim, ignore_index, reduction = inputs[:5]
+    ctx.dim = dim % logits.ndim
+    ctx.ignore_index = ignore_index
+    ctx.reduction = reduction
+    ctx.eps = inputs[5] if len(inputs) > 5 else 0.0
+    ctx.save_for_backward(logits, target)
+
+
+def _ce_grad_parts(ctx, g):
+    """(logits in the accumulation dtype, each row's weight in the loss times g, with ignored rows
+    0 and the class dim restored, the target with ignored rows pointed at class 0 and the class dim)."""
+    x, t = ctx.saved_tensors
+    x = x.to(_acc_dtype(x))
+    g = g.to(x.dtype)
+    valid = t != ctx.ignore_index
+    if ctx.reduction == 0:
+        w = g.masked_fill(~valid, 0)
+    else:
+        w = valid.to(x.dtype) * (g / valid.sum() if ctx.reduction == 1 else g)
+    return x, w.unsqueeze(ctx.dim), t.masked_fill(~valid, 0).unsqueeze(ctx.dim)
+
+
+def _softmax_ce_backward(ctx, g):
+    # d/dx [(1-e)(-log p_t) + e/C sum_j (-log p_j)] = p - (1-e) [j = t] - e/C, times the row weight.
+    x, w, t = _ce_grad_parts(ctx, g)
+    dx = softmax_op(x, ctx.dim, "auto", False, None).mul_(w)
+    if ctx.eps:
+        dx = dx.sub_(w * (ctx.eps / x.shape[ctx.dim]))
+    dx = dx.scatter_add_(ctx.dim, t, w * -(1 - ctx.eps))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None, None
+
+
+def _stablemax_ce_backward(ctx, g):
+    # d/dx_j (-log y_t) = y_j / t_j - [j = t] / t_t with t = 1 + |x| (see _stablemax_backward).
+    x, w, t = _ce_grad_parts(ctx, g)
+    inv_t = 1 / (1 + x.abs())
+    dx = stablemax_op(x, ctx.dim).mul_(inv_t).mul_(w)
+    dx = dx.scatter_add_(ctx.dim, t, -w * inv_t.gather(ctx.dim, t))
+    return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
+
+
+softmax_cross_entropy_op = define(
+    "softmax_cross_entropy",
+    "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction, float eps) -> Tensor",
+    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward)
+stablemax_cross_entropy_op = define(
+    "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction) -> Tensor",
+    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
+
+
+# ------------------------------------------------------------------------------------------
+# softmax_topk: (Tensor x, int k, int dim, bool log) -> (values, indices), dim replaced by k.
+# ------------------------------------------------------------------------------------------
+_TOPK_MODES = {False: 0, True: 1}  # stablemath._topk's _PROBS / _LOG_PROBS, shared with bind_topk.cpp
+
+
+def _check_topk(x, k, dim, log):
+    d = _check_row_dim(x, dim)
+    n = 1 if x.ndim == 0 else x.shape[d]
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise TypeError(f"k: expected an integer, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise ValueError(f"k: expected 1 <= k <= {n} (the length of dim), got {k}")
+    if not isinstance(log, bool):
+        raise TypeError(f"log: expected a bool, got {type(log).__name__}")
+    shape = list(x.shape)
+    if shape:
+        shape[d] = k
+    return d, shape
+
+
+def _topk_kernel(x, k, dim, log):
+    d, shape = _check_topk(x, k, dim, log)
+    _check_cpu(("x", x))
+    xr = x.reshape(1) if x.ndim == 0 else x
+    other = [s for i, s in enumerate(xr.shape) if i != d]
+    values = x.new_empty(other + [k])
+    indices = torch.empty(other + [k], dtype=torch.int64)
+    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), indices.numpy(), None)
+    if x.ndim == 0:
+        return values.reshape(()), indices.reshape(())
+    return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous()
+
+
+def _topk_fake(x, k, dim, log):
+    _, shape = _check_topk(x, k, dim, log)
+    return x.new_empty(shape), x.new_empty(shape, dtype=torch.int64)
+
+
+def _topk_setup(ctx, inputs, output):
+    x, k, dim, log = inputs
+    ctx.dim, _ = _check_topk(x, k, dim, log)
+    ctx.log = log
+    ctx.mark_non_differentiable(output[1])
+    ctx.save_for_backward(x, *output)
+
+
+def _topk_backward(ctx, gv, gi):
+    # p = softmax(x), v = p[I] (or log p[I]). dv_i/dx_j = p_i (δij - p_j), d log p_i/dx_j = δij - p_j:
+    # dx = scatter_I(g * v) - p * sum(g * v) (probabilities), scatter_I(g) - p * sum(g) (log).
+    # The normaliser comes from the top-1 entry, whose probability is at least 1/n: no underflow.
+    x, v, idx = ctx.saved_tensors
+    acc = _acc_dtype(x)
+    d = ctx.dim
+    if x.ndim == 0:  # one row of one element
+        x, v, gv, idx = x.reshape(1), v.reshape(1), gv.reshape(1), idx.reshape(1)
+    xa, va, ga, ia = x.to(acc), v.to(acc), gv.to(acc), idx
+    top = xa.gather(d, ia.narrow(d, 0, 1))
+    lse = top - (va.narrow(d, 0, 1) if ctx.log else torch.log(va.narrow(d, 0, 1)))
+    p = torch.exp(xa - lse)
+    src = ga if ctx.log else ga * va
+    dx = torch.zeros_like(xa).scatter_add_(d, ia, src) - p * src.sum(d, keepdim=True)
+    return dx.reshape(ctx.saved_tensors[0].shape).to(x.dtype), None, None, None
+
+
+softmax_topk_op = define("softmax_topk", "(Tensor x, int k, int dim, bool log) -> (Tensor, Tensor)",
+                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward)
