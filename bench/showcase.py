@@ -1,7 +1,12 @@
 """stablemath showcase: where the usual formulas lose every digit, and how fast the stable ones run.
 
-    python bench/showcase.py            # accuracy cases + a timing comparison (about a minute)
+    python bench/showcase.py            # every section (about two minutes)
     python bench/showcase.py --no-speed # accuracy cases only
+    python bench/showcase.py --core     # only the softmax / log-sum-exp sections
+
+Sections: the softmax family against mpmath and its speed; sparsemax, StableMax, the Softmax
+Collapse detector and fused top-k; log-Bessel functions and von Mises-Fisher fits in d = 2048
+(bench/showcase_vmf.py); KDE in d = 1000 (bench/showcase_kde.py).
 
 Every value is checked against mpmath at 50 digits. Peers: NumPy written the naive way,
 SciPy (scipy.special) and PyTorch, when installed.
@@ -9,8 +14,11 @@ SciPy (scipy.special) and PyTorch, when installed.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -127,14 +135,52 @@ def speed():
     print("\nFull benchmark with all algorithms and shapes: python bench/bench_softmax.py")
 
 
+def sparse_and_stable(with_speed):
+    print("\n## Sparsemax, StableMax, Softmax Collapse, fused top-k\n")
+    z = np.array([1e12 + 2.0, 1e12 + 1.5, 1e12, 1e12 - 3.0])
+    print(f"sparsemax of logits offset by 1e12: {sm.sparsemax(z)}  (exact zeros; the offset costs no digits)")
+    logits = np.array([[30.0, 0.0, -5.0], [3.0, 2.0, 1.0]], dtype=np.float32)
+    c = sm.softmax_collapse(logits, per_row=True)
+    print(f"Softmax Collapse in float32 (logits {logits.tolist()}): sum of exp(x - max) == 1 in rows "
+          f"{c.sum_is_one}, gap > log(1/eps) = {c.threshold:.2f} in rows {c.gap_exceeds}")
+    print(f"  softmax row 0 = {sm.softmax(logits[0])} (the float32 sum rounds to exactly 1: the correct-class gradient p - 1 is exactly 0)")
+    print(f"  stablemax row 0 = {sm.stablemax(logits[0])} (polynomial tails: no collapse)")
+    target = np.array([1, 0])
+    print(f"  cross-entropy of the wrong class: softmax {sm.softmax_cross_entropy(logits, target, reduction='none')}, "
+          f"stablemax {sm.stablemax_cross_entropy(logits, target, reduction='none')}")
+    if with_speed and torch is not None:
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((4096, 32768), dtype=np.float32)
+        tx = torch.from_numpy(x)
+        torch.set_num_threads(sm.get_num_threads())
+        a = median_time(lambda: sm.softmax_topk(x, 16))
+        b = median_time(lambda: torch.topk(torch.softmax(tx, -1), 16))
+        print(f"\nsoftmax_topk(k=16) on 4096 x 32768 float32: stablemath {a * 1e3:.0f} ms, "
+              f"torch.topk(torch.softmax(x)) {b * 1e3:.0f} ms: {b / a:.1f}x")
+
+
+def run_script(name, *args):
+    here = Path(__file__).resolve().parent
+    sys.stdout.flush()
+    subprocess.run([sys.executable, str(here / name), *args], check=False)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--no-speed", action="store_true", help="skip the timing comparison")
+    p.add_argument("--no-speed", action="store_true", help="skip the timing comparisons")
+    p.add_argument("--core", action="store_true", help="only the softmax / log-sum-exp sections")
     args = p.parse_args()
     print(f"stablemath {sm.__version__}, CPU kernels: {sm.cpu_isa()}, threads: {sm.get_num_threads()}")
     accuracy_cases()
     if not args.no_speed:
         speed()
+    if args.core:
+        return
+    sparse_and_stable(not args.no_speed)
+    print("\n## von Mises-Fisher in d = 2048 (log-Bessel functions underneath)\n", flush=True)
+    run_script("showcase_vmf.py", "--n", "2000")
+    print("\n## Kernel density estimation in log space\n", flush=True)
+    run_script("showcase_kde.py", "--quick", "--no-plot")
 
 
 if __name__ == "__main__":

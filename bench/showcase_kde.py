@@ -145,11 +145,13 @@ def regimes(quick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    ap.add_argument("--no-plot", action="store_true", help="skip section 3 (the bandwidth plot)")
     args = ap.parse_args()
     print(f"stablemath {sm.__version__}, kernels {sm.cpu_isa()}, {sm.get_num_threads()} threads")
     gaussian_d1000(args.quick)
     vmf_d1000()
-    regimes(args.quick)
+    if not args.no_plot:
+        regimes(args.quick)
 
 
 if __name__ == "__main__":
