@@ -298,3 +298,27 @@ def test_vmf_logpdf_and_new_ops_compile_fullgraph():
     g2 = torch.autograd.grad(y2, (x, kappa))
     close(y1, y2)
     close(g1, g2)
+
+
+def test_torch_func_on_new_ops(recwarn):
+    from torch.func import grad, vmap
+    X = rand(8, 3, seed=27, grad=False)
+    Y = rand(4, 3, seed=28, grad=False)
+    g1 = grad(lambda q: smt.kde_logpdf(q, X, 0.9).sum())(Y)
+    Yr = Y.clone().requires_grad_()
+    (g2,) = torch.autograd.grad(ref_kde_logpdf(Yr, X, 0.9).sum(), Yr)
+    close(g1, g2)
+    x = rand(3, 5, seed=29, grad=False, scale=2.0)
+    t = torch.tensor([4, 0, 2])
+    xr = x.clone().requires_grad_()
+    (gr,) = torch.autograd.grad(smt.sparsemax_loss(xr, t, reduction="sum") + smt.logsumexp_topk(xr, 2).values.sum(), xr)
+    close(grad(lambda z: smt.sparsemax_loss(z, t, reduction="sum") + smt.logsumexp_topk(z, 2).values.sum())(x), gr)
+    # vmap over rows equals the batched call (per-sample fallback where an op has no vmap rule)
+    close(vmap(lambda r: smt.logsumexp_topk(r, 2).logsumexp)(x), torch.logsumexp(x, 1))
+    vb = vmap(lambda r: smt.logsumexp_topk(r, 2, 0).values, in_dims=1, out_dims=1)(x)  # the op's vmap rule
+    close(vb, torch.topk(x, 2, 0).values)
+    close(vmap(lambda s: smt.logsumexp_topk(s, 1).logsumexp)(x[0]), x[0])  # 0-d rows
+    assert not [w for w in recwarn if "logsumexp_topk" in str(w.message)]  # no per-sample fallback
+    mu = unit(5, seed=30)
+    u = unit(3, 5, seed=31)
+    close(vmap(lambda r: smt.vmf_logpdf(r, mu, 2.0, check=False))(u), smt.vmf_logpdf(u, mu, 2.0))

@@ -7,7 +7,7 @@ import torch
 from .. import _core
 from ._ops import _FLOATS, _acc_dtype, _arr, _check_cpu, _check_topk, sparsemax_op
 from .._api import _axis_index
-from ._registry import define
+from ._registry import batch_first, define
 
 # ------------------------------------------------------------------------------------------
 # sparsemax_loss: (Tensor x, Tensor target, int dim, int reduction) -> Tensor.
@@ -125,6 +125,16 @@ def _lse_topk_backward(ctx, gv, gi, glse):
     return dx.reshape(shape).to(x.dtype), None, None
 
 
+def _lse_topk_vmap(info, in_dims, x, k, dim):
+    nd = x.ndim - 1  # the logical rank
+    d = _axis_index(dim, max(nd, 1), "dim")
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    if nd == 0:  # one row of one element per sample
+        v, i, lse = logsumexp_topk_op.overload(xb.unsqueeze(1), k, 1)
+        return (v.squeeze(1), i.squeeze(1), lse), (0, 0, 0)
+    return logsumexp_topk_op.overload(xb, k, d + 1), (0, 0, 0)
+
+
 logsumexp_topk_op = define("logsumexp_topk", "(Tensor x, int k, int dim) -> (Tensor, Tensor, Tensor)",
                            impl=_lse_topk_kernel, fake=_lse_topk_fake, setup=_lse_topk_setup,
-                           backward=_lse_topk_backward)
+                           backward=_lse_topk_backward, vmap=_lse_topk_vmap)
