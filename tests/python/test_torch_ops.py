@@ -397,6 +397,7 @@ def _opcheck_samples():
         **{name: [(torch.tensor([2.0, 3.0, 50.0], dtype=f64), xp)] for name in ("vmf_log_normalizer",
                                                                               "vmf_mean_resultant")},
         **_opcheck_samples_more(x),
+        **_opcheck_samples_extra(x),
     }
 
 
@@ -416,6 +417,23 @@ def _opcheck_samples_more(x):
                                   (x.float(), t.clamp(min=0), -1, 4, 2, 0.0)],
         "softmax_topk": [(x, 2, 1, False), (x3, 2, 0, True), (x.float(), 5, -1, False)],
         "stablemax_cross_entropy": [(x, t, 1, -100, 0), (x3, t3, 1, -100, 1), (x.float(), t.clamp(min=0), -1, 4, 2)],
+    }
+
+
+def _opcheck_samples_extra(x):
+    """kde_logpdf, sparsemax_loss, logsumexp_topk, vmf_log_normalizer_scaled (test_torch_ops_extra.py)."""
+    X = rand(6, 5, seed=5, grad=False)
+    w = torch.rand(6, dtype=f64, generator=torch.Generator().manual_seed(6)) + 0.1
+    x3 = rand(2, 4, 3, seed=4)
+    t = torch.tensor([0, 4, 1])
+    return {
+        "kde_logpdf": [(x, X, 0.8, None), (x3, X[:, :3], 1.5, w),
+                       (x.float(), X.float(), 0.5, w.float())],
+        "sparsemax_loss": [(x, t, 1, 0), (x3, torch.tensor([[0, 2, 1], [3, 3, 0]]), 1, 1), (x.float(), torch.tensor([0, 2, 1, 1, 0]), 0, 2)],
+        "logsumexp_topk": [(x, 2, 1), (x3, 3, 1), (x.float(), 1, 0)],
+        "vmf_log_normalizer_scaled": [(torch.tensor([2.0, 3.0, 50.0], dtype=f64),
+                                       (torch.rand(2, 3, dtype=f64, generator=torch.Generator().manual_seed(2)) + 0.3)
+                                       .requires_grad_())],
     }
 
 

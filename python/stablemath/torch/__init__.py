@@ -1,6 +1,6 @@
 """PyTorch ops with autograd, ``torch.compile`` and ``torch.func`` support.
 
-Every function here is a ``torch.library`` custom op in the ``stablemath`` namespace
+Every function here (but the two compositions below) is a ``torch.library`` custom op in the ``stablemath`` namespace
 (``torch.ops.stablemath.softmax`` ...) with a CPU kernel (the compiled core, reading and writing
 tensors zero-copy), a fake implementation (so ``torch.compile(fullgraph=True)`` traces it without a
 graph break), a backward formula (``register_autograd``) and a vmap rule (``register_vmap``). In eager mode plain CPU tensors take a
@@ -45,6 +45,21 @@ then a public wrapper below (argument conversion, defaults, docstring) that call
 (``_registry.ops()``), so a new op needs its sample inputs in ``OPCHECK_SAMPLES`` in
 tests/python/test_torch_ops.py, plus a gradcheck. ``torch.func.grad``/``vjp``/``jacrev`` work for
 every op with a backward; ``vmap`` uses the op's rule, or a per-sample loop without one.
+
+Two public functions here are compositions rather than one op: :func:`vmf_logpdf` (the registered
+``vmf_log_normalizer_scaled`` op plus torch ops) and :func:`kde_logpdf`, which is the registered op
+``kde_logpdf`` for an isotropic kernel with a numeric bandwidth, and an autograd.Function around a
+fitted :class:`stablemath.GaussianKDE` for rule-based bandwidths ("scott", "silverman", "cv") and
+the diagonal/full covariances (their fitting is data dependent, so torch.compile graph-breaks there).
+
+Public stablemath functions with intentionally no torch op, because they have no useful gradient:
+``softmax_collapse``/``SoftmaxCollapse`` (a diagnostic that reports whether a softmax collapsed to
+one-hot: boolean/integer results), ``vmf_fit`` and ``vmf_kappa_mle`` (maximum-likelihood estimators
+solved by root finding; differentiate :func:`vmf_logpdf` instead), ``vmf_sample`` and the KDE
+classes' ``sample`` (random draws), ``GaussianKDE.fit``/``VonMisesFisherKDE.fit`` (bandwidth
+selection, a discrete search), ``sparsemax_backward`` (already the backward of :func:`sparsemax`,
+registered as ``torch.ops.stablemath.sparsemax_backward``), and the thread/ISA helpers. The vMF KDE
+log density has no torch op yet either (use :func:`vmf_logpdf` of the points for small data sets).
 """
 from __future__ import annotations
 
@@ -56,13 +71,15 @@ import torch.nn.functional as F
 from ._ops import (CE_REDUCTIONS, bessel_i_ratio_op, bessel_k_ratio_op, log_bessel_i_op, log_bessel_ie_op, log_bessel_k_op,
                    log_bessel_ke_op, log_softmax_op, log_stablemax_op, logsumexp_op, softmax_cross_entropy_op,
                    softmax_op, softmax_topk_op, sparsemax_op, stablemax_cross_entropy_op, stablemax_op, v_grad_error,
-                   vmf_log_normalizer_op, vmf_mean_resultant_op)
+                   vmf_log_normalizer_op, vmf_log_normalizer_scaled_op, vmf_mean_resultant_op)
+from ._ops_extra import logsumexp_topk_op, sparsemax_loss_op
 from ._kde import kde_logpdf
 from ._registry import define, ops
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "sparsemax", "stablemax", "log_stablemax",
            "stablemax_cross_entropy", "softmax_topk", "kde_logpdf", "log_bessel_i", "log_bessel_k",
-           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "vmf_log_normalizer", "vmf_mean_resultant", "define", "ops"]
+           "log_bessel_ie", "log_bessel_ke", "bessel_i_ratio", "bessel_k_ratio", "vmf_log_normalizer", "vmf_mean_resultant", "sparsemax_loss", "logsumexp_topk", "vmf_logpdf",
+           "define", "ops"]
 
 
 def _mask(where, x, name="where"):
@@ -342,3 +359,96 @@ def vmf_mean_resultant(d, kappa):
     """A_d(kappa) = I_{d/2}/I_{d/2-1} (see :func:`stablemath.vmf_mean_resultant`), differentiable in
     kappa: A' = 1 - (d - 1) A / kappa - A^2, and 1/d at kappa = 0."""
     return vmf_mean_resultant_op(*_vmf_args("vmf_mean_resultant", d, kappa))
+
+
+def vmf_logpdf(x, mu, kappa, *, check=True, atol=None):
+    """log density of vMF(mu, kappa) at the unit vectors ``x`` (..., d) (see
+    :func:`stablemath.vmf_logpdf`), differentiable in ``x``, ``mu`` and ``kappa``.
+
+    Computed as the library does, ``(log C_d(kappa) + kappa) - kappa ||x - mu||^2 / 2`` (equal to
+    ``log C_d(kappa) + kappa mu.x`` on the sphere, without the O(kappa) cancellation), from the
+    registered op ``vmf_log_normalizer_scaled`` (derivative ``1 - A_d(kappa)``) and torch ops, so it
+    traces under ``torch.compile``. Gradients are those of that formula: ``d/dkappa = mu.x - A_d``
+    on the sphere, ``d/dx = kappa (mu - x)``, ``d/dmu = kappa (x - mu)``. These differ from the
+    gradients of ``kappa mu.x`` (``kappa mu``, ``kappa x``) only along ``x`` (resp. ``mu``), the
+    radial direction, which the projection onto the sphere's tangent space (or a normalisation
+    ``x = v / ||v||`` upstream) removes; the tangential parts are equal.
+
+    ``kappa``: >= 0, broadcasting against ``x.shape[:-1]``; ``kappa = inf`` gives +inf at ``x = mu``
+    and -inf elsewhere. dtype: float64 unless every argument is float32 or narrower (then float32).
+    ``check`` (eager mode only; skipped while ``torch.compile`` traces, as data-dependent checks
+    would break the graph): ``ValueError`` unless ``| ||x|| - 1 | <= atol``, ``| ||mu|| - 1 | <=
+    atol`` (default sqrt(eps) of each argument's own dtype) and ``kappa >= 0``. ``check=False`` evaluates the
+    formula as is (a gradcheck perturbs x off the sphere, for instance).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}; for NumPy arrays use stablemath.vmf_logpdf")
+    if x.ndim < 1:
+        raise ValueError("x: expected a tensor of shape (..., d), got a 0-d tensor")
+    d = x.shape[-1]
+    if d < 2:
+        raise ValueError(f"x: the last dim is the dimension d and must have length >= 2, got {d}")
+    mu = mu if isinstance(mu, torch.Tensor) else torch.as_tensor(mu, device=x.device)
+    if mu.ndim != 1 or mu.shape[0] != d:
+        raise ValueError(f"mu: expected shape ({d},) to match x's last dim, got {tuple(mu.shape)}")
+    wide = [t.dtype for t in (x, mu, kappa) if isinstance(t, torch.Tensor)]
+    dt = (torch.float64 if any(t == torch.float64 or not t.is_floating_point for t in wide) else torch.float32)
+    kappa = torch.as_tensor(kappa, dtype=dt, device=x.device) if not isinstance(kappa, torch.Tensor) else kappa.to(dt)
+    try:
+        torch.broadcast_shapes(x.shape[:-1], kappa.shape)
+    except RuntimeError:
+        raise ValueError(f"kappa: shape {tuple(kappa.shape)} does not broadcast against x.shape[:-1] = "
+                         f"{tuple(x.shape[:-1])}") from None
+    xd, md = x.to(dt), mu.to(dt)
+    if check and not torch.compiler.is_compiling():
+        for name, t, orig in (("x", xd, x), ("mu", md, mu)):  # each checked at its own precision
+            tol = (1.5e-8 if orig.dtype == torch.float64 else 3.5e-4) if atol is None else float(atol)
+            dev = (torch.linalg.vector_norm(t.detach(), dim=-1) - 1).abs()
+            if bool((dev > tol).any()):
+                raise ValueError(f"{name}: must be unit vectors along the last dim (| ||{name}|| - 1 | <= atol = "
+                                 f"{tol:.3g}); found a deviation of {float(dev.max()):.3g}")
+        if bool((kappa.detach() < 0).any()):
+            raise ValueError(f"kappa: must be >= 0, got {float(kappa.detach().min())}")
+    diff = xd - md
+    sq = (diff * diff).sum(-1)
+    lcs = vmf_log_normalizer_scaled_op(torch.tensor(float(d), dtype=dt, device=x.device), kappa)
+    out = lcs - 0.5 * kappa * sq
+    return torch.where(torch.isinf(kappa), torch.where(sq == 0, torch.inf, -torch.inf).to(dt), out)
+
+
+# ------------------------------------------------------------------------------------------
+# sparsemax loss and logsumexp_topk (registered in _ops_extra.py)
+# ------------------------------------------------------------------------------------------
+def sparsemax_loss(x, target, dim=-1, *, reduction="mean"):
+    """Sparsemax loss (see :func:`stablemath.sparsemax_loss`) with class-index targets,
+    differentiable in ``x``: ``L = (1 - ||p||^2)/2 + <p - e_y, x>``, ``p = sparsemax(x, dim)``, and
+    ``dL/dx = p - e_y`` (divided by the number of rows for ``reduction="mean"``).
+
+    ``target``: integer class indices of x's shape without ``dim``; ``reduction``: "none" (x's
+    shape without ``dim``), "mean" (the default, as ``torch.nn`` losses) or "sum". The loss is summed
+    in float64 and returned in x's dtype; float16/bfloat16 are computed in float32. For a
+    probability-distribution target use :func:`stablemath.sparsemax_loss` (no autograd).
+    """
+    if reduction not in CE_REDUCTIONS:
+        raise ValueError(f"reduction: expected one of {list(CE_REDUCTIONS)}, got {reduction!r}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}; for NumPy arrays use "
+                        "stablemath.sparsemax_loss")
+    if not isinstance(target, torch.Tensor):
+        target = torch.as_tensor(target, device=x.device)
+    return sparsemax_loss_op(x, target, dim, CE_REDUCTIONS[reduction])
+
+
+def logsumexp_topk(x, k, dim=-1):
+    """The ``k`` largest logits along ``dim``, their indices and the row's logsumexp, in one pass
+    (see :func:`stablemath.logsumexp_topk`); returns ``LogsumexpTopk(values, indices, logsumexp)``.
+
+    Differentiable in ``x``: the gradient of ``values`` goes to the selected positions (as
+    ``torch.topk``), that of ``logsumexp`` is ``softmax(x)`` times it (zero for an all ``-inf``
+    row). ``indices`` take no gradient.
+    """
+    from .._topk import LogsumexpTopk
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}; for NumPy arrays use "
+                        "stablemath.logsumexp_topk")
+    return LogsumexpTopk(*logsumexp_topk_op(x, k, dim))

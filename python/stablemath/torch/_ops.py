@@ -229,7 +229,8 @@ logsumexp_op = define("logsumexp", "(Tensor x, int[] dim, bool keepdim, Tensor? 
 # ------------------------------------------------------------------------------------------
 _BESSEL_CODES = {"log_bessel_i": 0, "log_bessel_k": 1, "log_bessel_ie": 2, "log_bessel_ke": 3,
                  "bessel_i_ratio": 4, "bessel_k_ratio": 5,  # shared with python/src/bind_special.cpp
-                 "vmf_log_normalizer": 6, "vmf_mean_resultant": 7}  # (v, x) = (d, kappa) for these
+                 "vmf_log_normalizer": 6, "vmf_mean_resultant": 7,  # (v, x) = (d, kappa) for these
+                 "vmf_log_normalizer_scaled": 8}  # log C_d(kappa) + kappa (no O(kappa) cancellation)
 
 
 def _bessel_result(v, x):
@@ -303,6 +304,7 @@ _BESSEL_DX = {
     "bessel_k_ratio": _dratio_k,
     # d/dk log C_d(k) = -A_d(k); A_d = I_{d/2}/I_{d/2-1} is the ratio with v = d/2 - 1 (2v + 1 = d - 1)
     "vmf_log_normalizer": lambda d, k, out: -vmf_mean_resultant_op(d, k),
+    "vmf_log_normalizer_scaled": lambda d, k, out: 1 - vmf_mean_resultant_op(d, k),
     "vmf_mean_resultant": lambda d, k, a: torch.where(k == 0, 1 / d, 1 - (d - 1) * a / k - a * a),
 }
 
@@ -343,6 +345,7 @@ log_bessel_ie_op = _define_bessel("log_bessel_ie")
 log_bessel_ke_op = _define_bessel("log_bessel_ke")
 vmf_mean_resultant_op = _define_bessel("vmf_mean_resultant")
 vmf_log_normalizer_op = _define_bessel("vmf_log_normalizer")
+vmf_log_normalizer_scaled_op = _define_bessel("vmf_log_normalizer_scaled")
 
 
 # ------------------------------------------------------------------------------------------
