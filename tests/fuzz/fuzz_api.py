@@ -307,7 +307,7 @@ def _build(d: Decoder):
         kw["b"] = torch.from_numpy(bv) if lib == "torch" and d.bool() else bv
         if not ok:
             errors.append(hc.Raises((ValueError,), "b"))
-    if d.bool(0.3):
+    if "where" in func.params and d.bool(0.3):
         wshape, ok = _aux_shape(d, shape)
         wn = int(np.prod(wshape)) if wshape else 1
         mode = d.int(0, 9)
@@ -328,7 +328,8 @@ def _build(d: Decoder):
     if "safe" in func.params and d.bool(0.3):
         kw["safe"] = True
     if "algorithm" in func.params and d.bool(0.5):
-        kw["algorithm"] = d.pick(["auto", "three_pass", "online", "two_pass", "two_pass", "fast"])
+        kw["algorithm"] = d.pick(["auto", "sort", "pivot", "bisect", "bisect", "fast"] if func.name == "sparsemax"
+                                 else ["auto", "three_pass", "online", "two_pass", "two_pass", "fast"])
         if kw["algorithm"] == "fast":
             errors.append(hc.Raises((ValueError,), "algorithm"))
     inplace = False

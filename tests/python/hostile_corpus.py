@@ -426,6 +426,106 @@ FUNCTIONS = [
 FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
 
 
+# --- sparsemax, stablemax, log_stablemax (python/stablemath/_sparsemax.py, _stablemax.py) -----
+def _sparsemax_rows(v):
+    """Rows (last axis) of sparsemax in float64 by the sort formula, with the documented edge
+    rules: NaN in the row -> NaN row; +inf entries share the mass equally (the others 0); no entry
+    above -inf -> NaN. Computed on z = x - max (shift invariant; so +-max cannot overflow).
+    Also the bound scale per row: max |z_j| over the support, plus 1."""
+    out = np.zeros(v.shape)
+    scale = np.ones(v.shape[:-1] + (1,))
+    for idx in np.ndindex(v.shape[:-1]):
+        r = v[idx]
+        if r.size == 0:
+            continue
+        if np.any(np.isnan(r)):
+            out[idx] = math.nan
+            continue
+        pinf = np.isposinf(r)
+        if pinf.any():
+            out[idx] = np.where(pinf, 1.0 / pinf.sum(), 0.0)
+            continue
+        m = np.max(r)
+        if m == -math.inf:
+            out[idx] = math.nan
+            continue
+        with np.errstate(over="ignore"):
+            z = r - m  # -inf for -inf entries (and for -max next to +max: their p is 0 either way)
+        zs = np.sort(z)[::-1]
+        cs = np.cumsum(np.where(np.isfinite(zs), zs, 0.0))
+        k = np.arange(1, r.size + 1)
+        supp = np.isfinite(zs) & (1 + k * zs > cs)
+        kk = int(k[supp][-1])
+        tau = (cs[kk - 1] - 1) / kk
+        out[idx] = np.maximum(z - tau, 0.0)
+        scale[idx] = np.max(np.abs(zs[:kk])) + 1.0
+    return out, np.broadcast_to(scale, v.shape)
+
+
+@_cached
+def _sparsemax_detail(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        y, s, _n = _sparsemax_detail(x.reshape(1), 0)
+        return y.reshape(()), s.reshape(()), 1
+    ax = int(axis) % x.ndim
+    y, s = _sparsemax_rows(np.ascontiguousarray(np.moveaxis(x, ax, -1)))
+    return np.moveaxis(y, -1, ax), np.moveaxis(s, -1, ax), x.shape[ax]
+
+
+def ref_sparsemax(x, axis=-1, **_):
+    return _sparsemax_detail(x, axis)[0]
+
+
+def tol_sparsemax(x, name, axis=-1, **_):
+    """tau = (sum_S z - 1)/|S| sums |S| <= n terms: error (4 + 2n) eps_acc (max_S |z| + 1);
+    plus the output rounding and the flush of subnormals."""
+    y, s, n = _sparsemax_detail(x, axis)
+    fo, fa = FINFO[name], FINFO[acc_name(name)]
+    slack = fo.sub if name in ("float16", "bfloat16") else fo.tiny
+    return (4 + 2 * n) * fa.eps * s + fo.eps * np.abs(np.nan_to_num(y)) + slack
+
+
+def _log_s(x):
+    """log s(x) = sign(x) log1p(|x|): stablemax(x) is softmax(log s(x)), log_stablemax its log_softmax
+    (s(-inf) = 0, s(+inf) = inf -> NaN row, NaN -> NaN row: the documented rules)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(x < 0, -np.log1p(-x), np.log1p(np.abs(x)))
+
+
+def _stablemax_ref(log):
+    def ref(x, axis=-1, **_):
+        return _softmax_detail(_log_s(x), axis, None, False, log)[0]
+    return ref
+
+
+def _stablemax_tol(log):
+    """softmax's bound on v = log s(x), plus the error of log s itself (4 eps_acc |v|, which
+    moves log_stablemax by that much and stablemax by that relative amount)."""
+    def tol(x, name, axis=-1, **_):
+        v = _log_s(x)
+        y, p, L, E, d, n = _softmax_detail(v, axis, None, False, log)
+        fa = FINFO[acc_name(name)]
+        with np.errstate(invalid="ignore"):
+            vmax = np.abs(np.where(np.isfinite(v), v, 0.0))
+            vmax = np.max(vmax, axis=int(axis) % v.ndim, keepdims=True) if v.ndim and v.size else vmax
+            extra = 8 * fa.eps * vmax
+        return _tol_softmax(v, name, axis, None, False, log) + (extra if log else extra * p)
+    return tol
+
+
+FUNCTIONS += [
+    Func("sparsemax", lambda x, **kw: sm.sparsemax(x, **kw), "x", "normalize",
+         frozenset({"axis", "algorithm", "out"}), ref_sparsemax, tol_sparsemax),
+    Func("stablemax", lambda x, **kw: sm.stablemax(x, **kw), "x", "normalize",
+         frozenset({"axis"}), _stablemax_ref(False), _stablemax_tol(False)),
+    Func("log_stablemax", lambda x, **kw: sm.log_stablemax(x, **kw), "x", "normalize",
+         frozenset({"axis"}), _stablemax_ref(True), _stablemax_tol(True)),
+]
+FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
 # ============================================================================================
 # Expectations and cases
 # ============================================================================================
@@ -551,9 +651,11 @@ _VALUE_VARIANTS = [
     ("axis=-1,return_sign", {"axis": -1, "return_sign": True}, VALUE),
     ("axis=None,keepdims", {"axis": None, "keepdims": True}, VALUE),
     ("safe", {"safe": True}, VALUE),
-    ("three_pass", {"algorithm": "three_pass"}, VALUE),
-    ("online", {"algorithm": "online"}, VALUE),
-    ("two_pass", {"algorithm": "two_pass"}, VALUE),
+    ("three_pass", {"algorithm": "three_pass"}, {"sparsemax": None, "*": VALUE}),
+    ("online", {"algorithm": "online"}, {"sparsemax": None, "*": VALUE}),
+    ("two_pass", {"algorithm": "two_pass"}, {"sparsemax": None, "*": VALUE}),
+    ("sort", {"algorithm": "sort"}, {"sparsemax": VALUE}),
+    ("bisect", {"algorithm": "bisect"}, {"sparsemax": VALUE}),
 ]
 
 for _lib, _dt in _libs_dtypes():
@@ -1015,15 +1117,18 @@ def _table(label, shown, make, per_func):
 
 _F64 = (lambda v: (lambda: np.array(v, dtype=np.float64)))
 _F32 = (lambda v: (lambda: np.array(v, dtype=np.float32)))
-_ALL_PLAIN = {"logsumexp": [("", {})], "softmax": [("", {})], "log_softmax": [("", {})]}
+_ALL_PLAIN = {f: [("", {})] for f in ("logsumexp", "softmax", "log_softmax", "sparsemax", "stablemax",
+                                       "log_stablemax")}
 _table("NaN anywhere in the reduction", "`[1, nan, 2]`", _F64([1.0, NAN, 2.0]), _ALL_PLAIN)
 _table("`+inf` present (no NaN)", "`[1, inf, -inf]`", _F64([1.0, INF, -INF]), _ALL_PLAIN)
 _table("all `-inf`", "`[-inf, -inf]`", _F64([-INF, -INF]),
        {"logsumexp": [("", {"return_sign": True})], "softmax": [("", {}), ("`safe=True`", {"safe": True})],
-        "log_softmax": [("", {}), ("`safe=True`", {"safe": True})]})
+        "log_softmax": [("", {}), ("`safe=True`", {"safe": True})],
+        "sparsemax": [("", {})], "stablemax": [("", {})], "log_stablemax": [("", {})]})
 _table("empty reduction (length-0 axis)", "shape `(2, 0)`, `axis=-1`", _F64(np.zeros((2, 0))),
        {"logsumexp": [("", {"axis": -1, "return_sign": True})], "softmax": [("", {"axis": -1})],
-        "log_softmax": [("", {"axis": -1})]})
+        "log_softmax": [("", {"axis": -1})], "sparsemax": [("", {"axis": -1})], "stablemax": [("", {"axis": -1})],
+        "log_stablemax": [("", {"axis": -1})]})
 _table("0-d input", "`2.5`", _F64(2.5), _ALL_PLAIN)
 _table("`where=False` entries", "`[1, 2, 3]`, `where=[T, F, T]`", _F64([1.0, 2.0, 3.0]),
        {f: [("", {"where": [True, False, True]})] for f in ("logsumexp", "softmax", "log_softmax")})
@@ -1037,6 +1142,10 @@ _table("negative weighted sum", "`[0, 1]`, `b=[1, -1]`", _F64([0.0, 1.0]),
 _table("dominant element (float64)", "`[0, -40]`", _F64([0.0, -40.0]), _ALL_PLAIN)
 _table("±1e30 (float32)", "`[1e30, -1e30, 0]`", _F32([1e30, -1e30, 0.0]), _ALL_PLAIN)
 _table("±1e300 (float64)", "`[1e300, -1e300, 0]`", _F64([1e300, -1e300, 0.0]), _ALL_PLAIN)
+_table("two `+inf`", "`[inf, 0, inf]`", _F64([INF, 0.0, INF]),
+       {f: [("", {})] for f in ("softmax", "sparsemax", "stablemax", "log_stablemax")})
+_table("`-inf` entries", "`[-inf, 0, 1]`", _F64([-INF, 0.0, 1.0]),
+       {f: [("", {})] for f in ("softmax", "log_softmax", "sparsemax", "stablemax", "log_stablemax")})
 
 
 # ============================================================================================
