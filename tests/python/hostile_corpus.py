@@ -413,6 +413,9 @@ class Func:
     # number next to a float32 array is float32, as NumPy's weak scalars): the reference takes the
     # cast values
     cast_inputs: bool = False
+    # how the function's error messages name the cases' arguments ("v"/"x" of the element-wise
+    # cases: "d"/"kappa" for the vMF functions); None: as the cases name them
+    arg_names: dict | None = None
 
 
 FUNCTIONS = [
@@ -1257,7 +1260,7 @@ def _ew_reference(op):
         vv, xx = np.broadcast_arrays(np.asarray(v, np.float64), np.asarray(x, np.float64))
         out = np.empty(vv.shape)
         for i in np.ndindex(out.shape):
-            out[i] = _ew_scalar(op, float(vv[i]), float(xx[i]))
+            out[i] = (_vmf_scalar if op.startswith("vmf") else _ew_scalar)(op, float(vv[i]), float(xx[i]))
         return out
     return ref
 
@@ -1272,7 +1275,7 @@ def _ew_tolerance(op):
         r = ref(x, v=v)
         f = FINFO[name]
         with np.errstate(invalid="ignore", over="ignore"):
-            if op.startswith("ratio"):
+            if op.startswith(("ratio", "vmf_a", "vmf_kappa")):
                 return 64 * f.eps * np.abs(r) + f.tiny
             return 64 * f.eps * np.maximum(np.abs(r), 1.0)
     return tol
@@ -1300,12 +1303,14 @@ def ew_container(x, kw):
 EW_GROUPS = frozenset({"ew-values", "ew-shapes", "ew-layout", "ew-kinds", "ew-device", "ew-mixed", "ew-table"})
 
 
-def elementwise(name: str, op: str) -> Func:
+def elementwise(name: str, op: str, names=("v", "x")) -> Func:
     """An element-wise function f(v, x) of the public API: one entry, the cases of EW_GROUPS run
-    against it (x is the data argument, v a keyword argument of the cases)."""
+    against it (x is the data argument, v a keyword argument of the cases; `names`: what the
+    function calls them in its error messages)."""
     fn = getattr(sm, name)
-    return Func(name, lambda x, v, _f=fn: _f(v, x), "x", "elementwise", frozenset({"v"}),
-                _ew_reference(op), _ew_tolerance(op), case_groups=EW_GROUPS, container=ew_container, cast_inputs=True)
+    return Func(name, lambda x, v, _f=fn: _f(v, x), names[1], "elementwise", frozenset({"v"}),
+                _ew_reference(op), _ew_tolerance(op), case_groups=EW_GROUPS, container=ew_container, cast_inputs=True,
+                arg_names={"v": names[0], "x": names[1]})
 
 
 if mpmath is not None:
@@ -1313,6 +1318,82 @@ if mpmath is not None:
         elementwise("log_bessel_i", "log_i"), elementwise("log_bessel_k", "log_k"),
         elementwise("log_bessel_ie", "log_ie"), elementwise("log_bessel_ke", "log_ke"),
         elementwise("bessel_i_ratio", "ratio_i"), elementwise("bessel_k_ratio", "ratio_k"),
+    ]
+    FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+# --- vMF scalar functions f(d, kappa) / f(d, rbar) (python/stablemath/_vmf.py) --------------------
+# Documented (docstrings): NaN in d or the second argument -> NaN; kappa < 0, d < 1, 1 < d < 2 -> NaN;
+# d = 1 is the two points +-1 (log C = -log(2 cosh kappa), A = tanh kappa, kappa_mle = atanh rbar);
+# kappa = 0: log C = -log(area of S^{d-1}), A = 0; kappa = inf: log C = inf, A = 1; kappa_mle: rbar = 0
+# -> 0, rbar = 1 -> inf, rbar outside [0, 1] -> NaN. d = +inf is not documented: the reference takes
+# the library's choice (log C NaN, A = 0 = the limit of I_{d/2}/I_{d/2-1}, kappa_mle NaN; kappa = inf
+# and rbar = 0 keep their rules), so that a change shows up here.
+_KAPPA_MLE_CACHE: dict = {}
+
+
+def _vmf_a_mp(d, k):
+    """A_d(kappa) as an mpf, d >= 2, 0 < kappa < inf."""
+    return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", d / 2 - 1, k))
+
+
+def _vmf_kappa_mle(d, r):
+    """Solves A_d(kappa) = r (0 < r < 1, d >= 2) by bisection on log kappa (A is increasing)."""
+    key = (d, r)
+    if key not in _KAPPA_MLE_CACHE:
+        if r < 1e-100:  # A_d(k) = k/d (1 - k^2/(d^2 (d+2)) + ...): kappa = d r to double precision
+            _KAPPA_MLE_CACHE[key] = d * r
+        else:
+            k0 = r * (d - r * r) / (1 - r * r)  # Banerjee et al.'s approximation: the bracket around it
+            lo, hi = k0 / 4, k0 * 4
+            while float(_vmf_a_mp(d, lo)) > r:
+                lo /= 4
+            while float(_vmf_a_mp(d, hi)) < r:
+                hi *= 4
+            for _ in range(70):
+                mid = math.sqrt(lo * hi)
+                if mid in (lo, hi):
+                    break
+                lo, hi = (mid, hi) if _vmf_a_mp(d, mid) < r else (lo, mid)
+            _KAPPA_MLE_CACHE[key] = math.sqrt(lo * hi)
+    return _KAPPA_MLE_CACHE[key]
+
+
+def _vmf_scalar(op: str, d: float, k: float) -> float:
+    inf, nan = math.inf, math.nan
+    if math.isnan(d) or math.isnan(k) or k < 0 or d < 1 or 1 < d < 2 or (op == "vmf_kappa_mle" and k > 1):
+        return nan
+    if op == "vmf_kappa_mle":
+        if k == 0:
+            return 0.0
+        if math.isinf(d):
+            return nan
+        if k == 1:
+            return inf
+        return float(mpmath.atanh(k)) if d == 1 else _vmf_kappa_mle(d, k)
+    if math.isinf(k):
+        return inf if op == "vmf_log_c" else 1.0
+    if math.isinf(d):
+        return nan if op == "vmf_log_c" else 0.0
+    mp = mpmath
+    with mp.workdps(40 + max(0, int(math.log10(max(k, d, 1.0))))):
+        D, K = mp.mpf(d), mp.mpf(k)
+        if op == "vmf_a":
+            if k == 0:
+                return 0.0
+            return float(mp.tanh(K)) if d == 1 else float(_vmf_a_mp(d, k))
+        if k == 0:
+            return float(mp.loggamma(D / 2) - mp.log(2) - D / 2 * mp.log(mp.pi))
+        if d == 1:
+            return float(-mp.log(2 * mp.cosh(K)))
+        return float((D / 2 - 1) * mp.log(K) - D / 2 * mp.log(2 * mp.pi) - _log_scaled("i", d / 2 - 1, k) - K)
+
+
+if mpmath is not None:
+    FUNCTIONS += [
+        elementwise("vmf_log_normalizer", "vmf_log_c", ("d", "kappa")),
+        elementwise("vmf_mean_resultant", "vmf_a", ("d", "kappa")),
+        elementwise("vmf_kappa_mle", "vmf_kappa_mle", ("d", "rbar")),
     ]
     FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
 
@@ -1685,7 +1766,7 @@ def run_case(func: Func, case: Case, timeout: float | None = 60.0) -> Outcome:
         if _fingerprint(v) != before[k]:
             problems.append(f"input {k} was modified")
     if isinstance(expect, Raises):
-        arg = func.data_arg if expect.arg == DATA else expect.arg
+        arg = func.data_arg if expect.arg == DATA else (func.arg_names or {}).get(expect.arg, expect.arg)
         if exc is None:
             problems.append(f"returned {_short(result)} instead of raising {expect!r}")
         elif not isinstance(exc, expect.types):
