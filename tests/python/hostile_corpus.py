@@ -1822,6 +1822,237 @@ CONFIG_CASES = [
 ]
 
 
+# --- functions with extra required arguments (k, target, grad): hostile rows, float64 NumPy references
+def _close(r, ref, rtol=1e-12, atol=0.0):
+    """r (any array type) equals the float64 reference, NaN where it is NaN."""
+    a, b = to_f64(r), np.asarray(ref, np.float64)
+    with np.errstate(invalid="ignore"):
+        return a.shape == b.shape and bool(np.all((np.isnan(a) == np.isnan(b)) &
+                                                  ((a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b)) | np.isnan(b))))
+
+
+def _ref_softmax64(x, log=False):
+    x = np.asarray(x, np.float64)
+    m = np.max(x, axis=-1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+    return x - lse if log else np.exp(x - lse)
+
+
+_X24 = np.array([[1.0, 3.0, 2.0, -1.0], [0.5, -2.0, 4.0, 1.5]])
+_T2 = np.array([1, 2])
+
+
+def _topk_ok(r, x, k, log=False):
+    p = _ref_softmax64(x, log)
+    idx = np.argsort(-np.asarray(x, np.float64), axis=-1, kind="stable")[..., :k]
+    return (np.array_equal(to_f64(r.indices), idx) and _close(r.values, np.take_along_axis(p, idx, -1), 1e-12))
+
+
+def _lse_topk_ok(r, x, k):
+    x = np.asarray(x, np.float64)
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    lse = np.log(np.sum(np.exp(x), axis=-1))
+    return (np.array_equal(to_f64(r.indices), idx) and _close(r.values, np.take_along_axis(x, idx, -1))
+            and _close(r.logsumexp, lse, 1e-13))
+
+
+def _ce_ref(x, t, kind):
+    x = np.asarray(x, np.float64)
+    if kind == "softmax":
+        lp = _ref_softmax64(x, log=True)
+    else:
+        s = np.where(x >= 0, x + 1, 1 / (1 - np.minimum(x, 0)))
+        lp = np.log(s / np.sum(s, axis=-1, keepdims=True))
+    return -np.take_along_axis(lp, np.asarray(t)[..., None], -1)[..., 0]
+
+
+def _sparsemax_loss_ref(x, t):
+    p = _sparsemax_rows(np.asarray(x, np.float64))[0]
+    z = np.asarray(x, np.float64)
+    q = np.eye(z.shape[-1])[t]
+    return np.sum((p - q) * z, axis=-1) + (np.sum(q * q, axis=-1) - np.sum(p * p, axis=-1)) / 2
+
+
+def _tensor(v, dt="float64"):
+    return torch.tensor(v, dtype=getattr(torch, dt))
+
+
+_KROWS = []
+for _f in ("softmax_topk", "logsumexp_topk"):
+    _fn = getattr(sm, _f)
+    for _kname, _k, _exp in [("0", 0, ValueError), ("-1", -1, ValueError), ("5>n", 5, ValueError), ("1.5", 1.5, TypeError),
+                             ("2.0", 2.0, TypeError), ("True", True, TypeError), ("'2'", "2", TypeError),
+                             ("None", None, TypeError), ("np.float64(2)", np.float64(2.0), TypeError)]:
+        _KROWS.append((f"{_f}(k={_kname})", lambda fn=_fn, k=_k: fn(_X24, k), Raises((_exp,), "k")))
+    _KROWS += [
+        (f"{_f}(empty-axis,k=1)", lambda fn=_fn: fn(np.zeros((2, 0)), 1), Raises((ValueError,), "k")),
+        (f"{_f}(axis=2)", lambda fn=_fn: fn(_X24, 1, axis=2), Raises((AxisError,), "axis")),
+        (f"{_f}(int-x)", lambda fn=_fn: fn(np.array([1, 2, 3]), 1), Raises((TypeError,), "x")),
+        (f"{_f}(bool-x)", lambda fn=_fn: fn(np.array([True, False]), 1), Raises((TypeError,), "x")),
+        (f"{_f}(str-x)", lambda fn=_fn: fn("abc", 1), Raises((TypeError,), "x")),
+    ]
+_KROWS += [
+    ("softmax_topk(k=np.int64(2))", lambda: _topk_ok(sm.softmax_topk(_X24, np.int64(2)), _X24, 2), ("value", bool)),
+    ("softmax_topk(k=n,log)", lambda: _topk_ok(sm.softmax_topk(_X24, 4, log=True), _X24, 4, True), ("value", bool)),
+    ("softmax_topk(axis=0)", lambda: (lambda r: r.values.shape == (1, 2) and _topk_ok(
+        type(r)(to_f64(r.values).T, to_f64(r.indices).T.astype(np.int64)), _X24, 1))(
+        sm.softmax_topk(_X24.T.copy(), 1, axis=0)), ("value", bool)),
+    ("softmax_topk(huge)", lambda: _topk_ok(sm.softmax_topk(_X24 * 1e300, 2), _X24 * 1e300, 2), ("value", bool)),
+    ("softmax_topk(nan-row)", lambda: _close(sm.softmax_topk(np.array([1.0, NAN, 2.0]), 2).values, [NAN, NAN]),
+     ("value", bool)),
+    ("softmax_topk(+inf-row)", lambda: _close(sm.softmax_topk(np.array([INF, 0.0, -INF]), 1).values, [NAN]),
+     ("value", bool)),
+    ("softmax_topk(0-d)", lambda: sm.softmax_topk(np.array(1.5), 1).values == 1.0, ("value", bool)),
+    ("softmax_topk(log=1)", lambda: sm.softmax_topk(_X24, 1, log=1), Raises((TypeError,), "log")),
+    ("logsumexp_topk(k=n)", lambda: _lse_topk_ok(sm.logsumexp_topk(_X24, 4), _X24, 4), ("value", bool)),
+    ("logsumexp_topk(all-inf-neg)", lambda: _close(sm.logsumexp_topk(np.array([-INF, -INF]), 1).logsumexp, -INF),
+     ("value", bool)),
+    ("logsumexp_topk(+inf)", lambda: _close(sm.logsumexp_topk(np.array([INF, 0.0]), 1).logsumexp, INF),
+     ("value", bool)),
+    ("logsumexp_topk(nan)", lambda: _close(sm.logsumexp_topk(np.array([NAN, 0.0]), 1).logsumexp, NAN),
+     ("value", bool)),
+]
+if torch is not None:
+    _KROWS += [
+        ("softmax_topk(torch-bfloat16,log)", lambda: (lambda r: r.values.dtype == torch.bfloat16 and r.indices.dtype
+                                                      == torch.int64 and _close(r.values, [-0.4076, -1.4076], 1e-2))(
+            sm.softmax_topk(_tensor([1.0, 2.0, 3.0], "bfloat16"), 2, log=True)), ("value", bool)),
+        ("logsumexp_topk(torch-float16)", lambda: (lambda r: r.values.dtype == torch.float16 and _close(
+            r.logsumexp, np.log(np.exp(1.0) + np.exp(2.0)), 2e-3))(sm.logsumexp_topk(_tensor([1.0, 2.0], "float16"), 1)),
+         ("value", bool)),
+    ]
+
+_CE = {"softmax_cross_entropy": ("softmax", "logits"), "stablemax_cross_entropy": ("stablemax", "logits")}
+for _f, (_kind, _xarg) in _CE.items():
+    _fn = getattr(sm, _f)
+    _KROWS += [
+        (f"{_f}(ok)", lambda fn=_fn, k=_kind: _close(fn(_X24, _T2, reduction="none"), _ce_ref(_X24, _T2, k), 1e-12),
+         ("value", bool)),
+        (f"{_f}(mean)", lambda fn=_fn, k=_kind: _close(fn(_X24, _T2), np.mean(_ce_ref(_X24, _T2, k)), 1e-12),
+         ("value", bool)),
+        (f"{_f}(target-out-of-range)", lambda fn=_fn: fn(_X24, np.array([1, 4])), Raises((IndexError,), "target")),
+        (f"{_f}(target-negative)", lambda fn=_fn: fn(_X24, np.array([-1, 0])), Raises((IndexError,), "target")),
+        (f"{_f}(target-uint64-2**63)", lambda fn=_fn: fn(_X24, np.array([2**63, 0], np.uint64)),
+         Raises((IndexError,), "target")),
+        (f"{_f}(target-float)", lambda fn=_fn: fn(_X24, np.array([1.0, 2.0])), Raises((TypeError,), "target")),
+        (f"{_f}(target-bool)", lambda fn=_fn: fn(_X24, np.array([True, False])), Raises((TypeError,), "target")),
+        (f"{_f}(target-str)", lambda fn=_fn: fn(_X24, "a"), Raises((TypeError,), "target")),
+        (f"{_f}(target-shape)", lambda fn=_fn: fn(_X24, np.array([1, 2, 0])), Raises((ValueError,), "target")),
+        (f"{_f}(target-scalar)", lambda fn=_fn: fn(_X24, 1), Raises((ValueError,), "target")),
+        (f"{_f}(ignore_index)", lambda fn=_fn, k=_kind: _close(fn(_X24, np.array([-100, 2]), reduction="none"),
+                                                               [0.0, _ce_ref(_X24, _T2, k)[1]], 1e-12), ("value", bool)),
+        (f"{_f}(all-ignored-mean)", lambda fn=_fn: _close(fn(_X24, np.array([-100, -100])), NAN), ("value", bool)),
+        (f"{_f}(empty-batch)", lambda fn=_fn: _close(fn(np.zeros((0, 3)), np.zeros(0, np.int64)), NAN),
+         ("value", bool)),
+        (f"{_f}(empty-class-axis)", lambda fn=_fn: fn(np.zeros((2, 0)), np.array([0, 0])), Raises((ValueError,), _xarg)),
+        (f"{_f}(0-d)", lambda fn=_fn: fn(np.array(1.0), np.array(0)), Raises((ValueError,), _xarg)),
+        (f"{_f}(int-logits)", lambda fn=_fn: fn(np.array([[1, 2]]), np.array([0])), Raises((TypeError,), _xarg)),
+        (f"{_f}(target-on-inf-neg)", lambda fn=_fn: _close(fn(np.array([[-INF, 0.0]]), np.array([0])), INF),
+         ("value", bool)),
+        (f"{_f}(nan-row)", lambda fn=_fn: _close(fn(np.array([[NAN, 0.0]]), np.array([1])), NAN), ("value", bool)),
+        (f"{_f}(+inf-row)", lambda fn=_fn: _close(fn(np.array([[INF, 0.0]]), np.array([1])), NAN), ("value", bool)),
+        (f"{_f}(reduction='avg')", lambda fn=_fn: fn(_X24, _T2, reduction="avg"), Raises((ValueError,), "reduction")),
+        (f"{_f}(axis=2)", lambda fn=_fn: fn(_X24, _T2, axis=2), Raises((AxisError,), "axis")),
+    ]
+    if torch is not None:
+        _KROWS.append((f"{_f}(torch-logits-numpy-target)", lambda fn=_fn, k=_kind: (
+            lambda r: is_tensor(r) and r.dtype == torch.float32 and _close(r, _ce_ref(_X24, _T2, k), 1e-5))(
+            fn(_tensor(_X24.tolist(), "float32"), _T2, reduction="none")), ("value", bool)))
+
+_KROWS += [
+    ("sparsemax_loss(ok)", lambda: _close(sm.sparsemax_loss(_X24, _T2), _sparsemax_loss_ref(_X24, _T2), 1e-12, 1e-15),
+     ("value", bool)),
+    ("sparsemax_loss(target-out-of-range)", lambda: sm.sparsemax_loss(_X24, np.array([1, 4])),
+     Raises((ValueError, IndexError), "target")),
+    ("sparsemax_loss(target-negative)", lambda: sm.sparsemax_loss(_X24, np.array([-1, 0])),
+     Raises((ValueError, IndexError), "target")),
+    ("sparsemax_loss(target-bool)", lambda: sm.sparsemax_loss(_X24, np.array([True, False])),
+     Raises((TypeError,), "target")),
+    ("sparsemax_loss(target-str)", lambda: sm.sparsemax_loss(_X24, "a"), Raises((TypeError,), "target")),
+    ("sparsemax_loss(target-shape)", lambda: sm.sparsemax_loss(_X24, np.array([1, 2, 0])),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-float-wrong-shape)", lambda: sm.sparsemax_loss(_X24, np.array([1.0, 2.0])),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-not-a-distribution)", lambda: sm.sparsemax_loss(_X24, np.full((2, 4), 0.5)),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-distribution)", lambda: _close(sm.sparsemax_loss(_X24, np.eye(4)[_T2]),
+                                                           _sparsemax_loss_ref(_X24, _T2), 1e-12, 1e-15), ("value", bool)),
+    ("sparsemax_loss(empty-class-axis)", lambda: sm.sparsemax_loss(np.zeros((2, 0)), np.array([0, 0])),
+     Raises((ValueError,), "x")),
+    ("sparsemax_loss(0-d)", lambda: sm.sparsemax_loss(np.array(1.0), np.array(0)), Raises((ValueError,), "x")),
+    ("sparsemax_loss(empty-batch)", lambda: to_f64(sm.sparsemax_loss(np.zeros((0, 3)), np.zeros(0, np.int64))).shape
+     == (0,), ("value", bool)),
+    ("sparsemax_loss(target-on-inf-neg)", lambda: _close(sm.sparsemax_loss(np.array([[-INF, 0.0]]), np.array([0])), [INF]),
+     ("value", bool)),
+    ("sparsemax_loss(nan-row)", lambda: _close(sm.sparsemax_loss(np.array([[NAN, 0.0]]), np.array([0])), [NAN]),
+     ("value", bool)),
+    ("sparsemax_loss(reduction='avg')", lambda: sm.sparsemax_loss(_X24, _T2, reduction="avg"),
+     Raises((ValueError,), "reduction")),
+    ("sparsemax_loss(huge-offset)", lambda: _close(sm.sparsemax_loss(_X24 + 1e15, _T2), _sparsemax_loss_ref(_X24, _T2),
+                                                   1e-9, 1e-9), ("value", bool)),
+]
+
+_Y = np.array([[0.55, 0.45, 0.0]])
+_KROWS += [
+    ("sparsemax_backward(ok)", lambda: _close(sm.sparsemax_backward(_Y, np.array([[1.0, 2.0, 3.0]])), [[-0.5, 0.5, 0.0]]),
+     ("value", bool)),
+    ("sparsemax_backward(grad-shape)", lambda: sm.sparsemax_backward(_Y, np.ones(3)), Raises((ValueError,), "grad")),
+    ("sparsemax_backward(grad-int)", lambda: sm.sparsemax_backward(_Y, np.array([[1, 2, 3]])),
+     Raises((TypeError,), "grad")),
+    ("sparsemax_backward(grad-bool)", lambda: sm.sparsemax_backward(_Y, np.ones((1, 3), bool)),
+     Raises((TypeError,), "grad")),
+    ("sparsemax_backward(grad-str)", lambda: sm.sparsemax_backward(_Y, "abc"), Raises((TypeError,), "grad")),
+    ("sparsemax_backward(y-int)", lambda: sm.sparsemax_backward(np.array([[1, 0]]), np.ones((1, 2))),
+     Raises((TypeError,), "y")),
+    ("sparsemax_backward(axis=2)", lambda: sm.sparsemax_backward(_Y, np.ones((1, 3)), axis=2),
+     Raises((AxisError,), "axis")),
+    ("sparsemax_backward(axis=0)", lambda: _close(sm.sparsemax_backward(_Y.T.copy(), np.array([[1.0], [2.0], [3.0]]),
+                                                                        axis=0), [[-0.5], [0.5], [0.0]]), ("value", bool)),
+    ("sparsemax_backward(grad-float32)", lambda: (lambda r: r.dtype == np.float32 and _close(r, [[-0.5, 0.5, 0.0]]))(
+        sm.sparsemax_backward(_Y, np.array([[1.0, 2.0, 3.0]], np.float32))), ("value", bool)),
+    ("sparsemax_backward(nan-y)", lambda: _close(sm.sparsemax_backward(np.array([NAN, NAN]), np.ones(2)), [NAN, NAN]),
+     ("value", bool)),
+    ("sparsemax_backward(empty)", lambda: to_f64(sm.sparsemax_backward(np.zeros((2, 0)), np.zeros((2, 0)))).shape
+     == (2, 0), ("value", bool)),
+    ("sparsemax_backward(0-d)", lambda: _close(sm.sparsemax_backward(np.array(1.0), np.array(3.0)), 0.0),
+     ("value", bool)),
+]
+if torch is not None:
+    _KROWS.append(("sparsemax_backward(torch-y-numpy-grad)", lambda: (lambda r: is_tensor(r) and _close(
+        r, [[-0.5, 0.5, 0.0]]))(sm.sparsemax_backward(torch.tensor(_Y), np.array([[1.0, 2.0, 3.0]]))), ("value", bool)))
+
+_C2 = np.array([[0.0, -20.0], [0.0, 0.0]])
+_KROWS += [
+    ("softmax_collapse(float32)", lambda: (lambda r: (r.fraction_sum_is_one, r.fraction_gap, r.rows) == (0.5, 0.5, 2))(
+        sm.softmax_collapse(_C2)), ("value", bool)),
+    ("softmax_collapse(float64)", lambda: sm.softmax_collapse(_C2, dtype="float64").fraction_gap == 0.0, ("value", bool)),
+    ("softmax_collapse(bfloat16-threshold)", lambda: abs(sm.softmax_collapse(_C2, dtype="bfloat16").threshold
+                                                         - 7 * math.log(2)) < 1e-12, ("value", bool)),
+    ("softmax_collapse(np.float16)", lambda: sm.softmax_collapse(_C2, dtype=np.float16).dtype == "float16",
+     ("value", bool)),
+    ("softmax_collapse(dtype='int32')", lambda: sm.softmax_collapse(_C2, dtype="int32"),
+     Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(dtype=3)", lambda: sm.softmax_collapse(_C2, dtype=3), Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(dtype=None)", lambda: sm.softmax_collapse(_C2, dtype=None), Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(non-finite-rows)", lambda: (lambda r: not r.sum_is_one.any() and not r.gap_exceeds.any()
+                                                   and np.isnan(r.gap).all())(
+        sm.softmax_collapse(np.array([[NAN, 0.0], [INF, 0.0], [-INF, -INF]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(tie)", lambda: (lambda r: r.gap[0] == 0 and not r.sum_is_one[0])(
+        sm.softmax_collapse(np.array([[5.0, 5.0, 1.0]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(one-class)", lambda: (lambda r: np.isposinf(r.gap).all() and r.sum_is_one.all())(
+        sm.softmax_collapse(np.array([[1.0], [2.0]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(empty-class-axis)", lambda: sm.softmax_collapse(np.zeros((2, 0))),
+     Raises((ValueError,), "logits")),
+    ("softmax_collapse(0-d)", lambda: sm.softmax_collapse(np.array(1.0)), Raises((ValueError,), "logits")),
+    ("softmax_collapse(int-logits)", lambda: sm.softmax_collapse(np.array([[1, 2]])), Raises((TypeError,), "logits")),
+    ("softmax_collapse(per_row=1)", lambda: sm.softmax_collapse(_C2, per_row=1), Raises((TypeError,), "per_row")),
+    ("softmax_collapse(axis=2)", lambda: sm.softmax_collapse(_C2, axis=2), Raises((AxisError,), "axis")),
+    ("softmax_collapse(empty-batch)", lambda: (lambda r: r.rows == 0 and math.isnan(r.fraction_gap))(
+        sm.softmax_collapse(np.zeros((0, 2)))), ("value", bool)),
+]
+CONFIG_CASES += _KROWS
+
+
 def run_config_case(case) -> Outcome:
     cid, call, expect = case
     try:
