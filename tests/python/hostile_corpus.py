@@ -2053,6 +2053,198 @@ _KROWS += [
 CONFIG_CASES += _KROWS
 
 
+# --- density estimation and the vMF distribution: data / parameter arguments ---------------------
+def _no_warn(fn):
+    """Runs fn with warnings turned into errors (a hostile input must not pass with only a warning
+    unless documented: on_unnormalized="warn")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn()
+
+
+def _gauss_kde_ref(Y, X, h):
+    """log mean_j N(y; x_j, h^2 I) in float64, log-sum-exp shifted."""
+    Y, X = np.asarray(Y, np.float64), np.asarray(X, np.float64)
+    d = X.shape[1]
+    e = -np.sum((Y[:, None, :] - X[None, :, :]) ** 2, axis=-1) / (2 * h * h)
+    m = np.max(e, axis=1, keepdims=True)
+    return (m[:, 0] + np.log(np.mean(np.exp(e - m), axis=1)) - d / 2 * np.log(2 * np.pi * h * h))
+
+
+def _vmf_logc64(d, k):
+    return float(_vmf_scalar("vmf_log_c", float(d), float(k)))
+
+
+_KX = np.array([[0.0, 0.0], [1.0, 0.5], [-1.0, 2.0], [0.5, -0.5]])
+_KU = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.6, 0.8]])
+_MU = np.array([0.0, 0.0, 1.0])
+_kde = sm.kde_logpdf
+_KROWS2 = [
+    ("kde_logpdf(gaussian)", lambda: _close(_kde(_KX[:2], _KX, bandwidth=1.0), _gauss_kde_ref(_KX[:2], _KX, 1.0), 1e-12),
+     ("value", bool)),
+    ("kde_logpdf(far-query-no-underflow)", lambda: _close(_kde(np.array([[1e4, 0.0]]), _KX, bandwidth=0.01),
+                                                          _gauss_kde_ref([[1e4, 0.0]], _KX, 0.01), 1e-12), ("value", bool)),
+    ("kde_logpdf(nan-in-X)", lambda: _kde(_KX[:1], np.array([[NAN, 0.0], [1.0, 1.0]]), bandwidth=1.0),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(inf-in-X)", lambda: _kde(_KX[:1], np.array([[INF, 0.0], [1.0, 1.0]]), bandwidth=1.0),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(nan-in-Y)", lambda: _kde(np.array([[NAN, 0.0]]), _KX, bandwidth=1.0), Raises((ValueError,), "Y")),
+    ("kde_logpdf(d-mismatch)", lambda: _kde(np.ones((2, 3)), _KX, bandwidth=1.0), Raises((ValueError,), "Y")),
+    ("kde_logpdf(n=0)", lambda: _kde(_KX[:1], np.zeros((0, 2)), bandwidth=1.0), Raises((ValueError,), "X")),
+    ("kde_logpdf(no-queries)", lambda: to_f64(_kde(np.zeros((0, 2)), _KX, bandwidth=1.0)).shape == (0,),
+     ("value", bool)),
+    ("kde_logpdf(int-X)", lambda: _kde(_KX[:1], np.ones((3, 2), np.int64), bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(bool-X)", lambda: _kde(_KX[:1], np.ones((3, 2), bool), bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(str-X)", lambda: _kde(_KX[:1], "abc", bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(kernel='tophat')", lambda: _kde(_KX[:1], _KX, kernel="tophat"), Raises((ValueError,), "kernel")),
+    ("kde_logpdf(covariance='weird')", lambda: _kde(_KX[:1], _KX, covariance="weird"),
+     Raises((ValueError,), "covariance")),
+    ("kde_logpdf(scott-one-point)", lambda: _kde(_KX[:1], _KX[:1]), Raises((ValueError,), "bandwidth")),
+    ("kde_logpdf(weights-negative)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.array([1.0, -1, 1, 1])),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(weights-zero-sum)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.zeros(4)),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(weights-shape)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.ones(3)),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(vmf)", lambda: _close(_kde(_KU[:1], _KU, bandwidth=5.0, kernel="vmf"), [np.log(np.mean(np.exp(
+        _vmf_logc64(3, 5.0) + 5.0 * (_KU @ _KU[0]))))], 1e-12), ("value", bool)),
+    ("kde_logpdf(vmf-zero-row)", lambda: _kde(_KU[:1], np.vstack([_KU, np.zeros(3)]), bandwidth=5.0, kernel="vmf"),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-nan)", lambda: _kde(_KU[:1], np.vstack([_KU, [NAN, 0, 0]]), bandwidth=5.0, kernel="vmf"),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-unnormalized-raise)", lambda: _kde(_KU[:1], 2 * _KU, bandwidth=5.0, kernel="vmf",
+                                                        on_unnormalized="raise"), Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-on_unnormalized='x')", lambda: _kde(_KU[:1], _KU, bandwidth=5.0, kernel="vmf", on_unnormalized="x"),
+     Raises((ValueError,), "on_unnormalized")),
+]
+for _bname, _bw, _exp in [("0", 0.0, ValueError), ("-1", -1.0, ValueError), ("nan", NAN, ValueError),
+                          ("inf", INF, ValueError), ("'x'", "x", ValueError), ("None", None, TypeError),
+                          ("True", True, TypeError), ("[1.0]", [1.0], TypeError)]:
+    _KROWS2.append((f"kde_logpdf(bandwidth={_bname})", lambda bw=_bw: _kde(_KX[:1], _KX, bandwidth=bw),
+                    Raises((_exp,), "bandwidth")))
+    if _bname in ("0", "-1", "nan", "inf", "'x'"):
+        _KROWS2.append((f"kde_logpdf(vmf,kappa={_bname})", lambda bw=_bw: _kde(_KU[:1], _KU, bandwidth=bw, kernel="vmf"),
+                        Raises((_exp,), "kappa")))
+if torch is not None:
+    _KROWS2.append(("kde_logpdf(torch-float32)", lambda: (lambda r: is_tensor(r) and _close(
+        r, _gauss_kde_ref(_KX[:2], _KX, 1.0), 1e-5))(_kde(_tensor(_KX[:2].tolist(), "float32"), _tensor(_KX.tolist()),
+                                                          bandwidth=1.0)), ("value", bool)))
+
+_KROWS2 += [
+    ("GaussianKDE(unfitted)", lambda: sm.GaussianKDE(1.0).score_samples(_KX), Raises((ValueError,), "GaussianKDE")),
+    ("GaussianKDE(fit-score_samples)", lambda: _close(sm.GaussianKDE(1.0).fit(_KX).score_samples(_KX),
+                                                      _gauss_kde_ref(_KX, _KX, 1.0), 1e-12), ("value", bool)),
+    ("GaussianKDE(score)", lambda: _close(sm.GaussianKDE(1.0).fit(_KX).score(_KX),
+                                          np.sum(_gauss_kde_ref(_KX, _KX, 1.0)), 1e-12), ("value", bool)),
+    ("GaussianKDE(fit-nan)", lambda: sm.GaussianKDE(1.0).fit(np.array([[NAN, 0.0], [0.0, 1.0]])),
+     Raises((ValueError,), "X")),
+    ("GaussianKDE(fit-n=0)", lambda: sm.GaussianKDE(1.0).fit(np.zeros((0, 2))), Raises((ValueError,), "X")),
+    ("GaussianKDE(bandwidth=-1)", lambda: sm.GaussianKDE(-1.0).fit(_KX), Raises((ValueError,), "bandwidth")),
+    ("GaussianKDE(score_samples-d-mismatch)", lambda: sm.GaussianKDE(1.0).fit(_KX).score_samples(np.ones((1, 3))),
+     Raises((ValueError,), "Y")),
+    ("GaussianKDE(sample)", lambda: (lambda s: s.shape == (3, 2) and np.isfinite(s).all())(
+        sm.GaussianKDE(1.0).fit(_KX).sample(3, seed=0)), ("value", bool)),
+    ("GaussianKDE(sample-n=-1)", lambda: sm.GaussianKDE(1.0).fit(_KX).sample(-1, seed=0),
+     Raises((ValueError,), "n_samples")),
+    ("GaussianKDE(sample-n=1.5)", lambda: sm.GaussianKDE(1.0).fit(_KX).sample(1.5, seed=0),
+     Raises((TypeError,), "n_samples")),
+    ("GaussianKDE(cv_scores-negative)", lambda: sm.GaussianKDE(1.0).fit(_KX).cv_scores([1.0, -1.0]),
+     Raises((ValueError,), "bandwidths")),
+    ("VonMisesFisherKDE(unfitted)", lambda: sm.VonMisesFisherKDE(5.0).score_samples(_KU),
+     Raises((ValueError,), "VonMisesFisherKDE")),
+    ("VonMisesFisherKDE(kappa=0)", lambda: sm.VonMisesFisherKDE(0.0).fit(_KU), Raises((ValueError,), "kappa")),
+    ("VonMisesFisherKDE(kappa=-1)", lambda: sm.VonMisesFisherKDE(-1.0).fit(_KU), Raises((ValueError,), "kappa")),
+    ("VonMisesFisherKDE(fit-zero-row)", lambda: sm.VonMisesFisherKDE(5.0).fit(np.vstack([_KU, np.zeros(3)])),
+     Raises((ValueError,), "X")),
+    ("VonMisesFisherKDE(fit-n=0)", lambda: sm.VonMisesFisherKDE(5.0).fit(np.zeros((0, 3))), Raises((ValueError,), "X")),
+    ("VonMisesFisherKDE(score_samples-d-mismatch)", lambda: sm.VonMisesFisherKDE(5.0).fit(_KU).score_samples(
+        np.array([[1.0, 0.0]])), Raises((ValueError,), "Y")),
+    ("VonMisesFisherKDE(rot-identical-points)", lambda: (lambda k: k > 0 and math.isfinite(k))(
+        sm.VonMisesFisherKDE().fit(np.tile(_MU, (3, 1))).kappa_), ("value", bool)),
+    ("VonMisesFisherKDE(sample)", lambda: (lambda s: s.shape == (2, 3) and _close(np.linalg.norm(s, axis=1), [1, 1], 1e-12))(
+        sm.VonMisesFisherKDE(5.0).fit(_KU).sample(2, seed=0)), ("value", bool)),
+    ("SoftmaxCollapse(fields)", lambda: (lambda r: (r.rows, r.dtype, r.gap) == (2, "float32", None))(
+        sm.SoftmaxCollapse(0.5, 0.5, 1.0, "float32", 2)), ("value", bool)),
+    ("SoftmaxCollapse(returned-by-softmax_collapse)", lambda: isinstance(
+        sm.softmax_collapse(np.array([[0.0, -20.0]])), sm.SoftmaxCollapse), ("value", bool)),
+]
+
+_vl = sm.vmf_logpdf
+_KROWS2 += [
+    ("vmf_logpdf(ok)", lambda: _close(_vl(_KU, _MU, 2.0), _vmf_logc64(3, 2.0) + 2.0 * (_KU @ _MU), 1e-13),
+     ("value", bool)),
+    ("vmf_logpdf(kappa=0)", lambda: _close(_vl(_KU, _MU, 0.0), np.full(4, _vmf_logc64(3, 0.0)), 1e-13), ("value", bool)),
+    ("vmf_logpdf(kappa=inf)", lambda: _close(_vl(np.vstack([_KU, _MU]), _MU, INF), [-INF] * 4 + [INF]), ("value", bool)),
+    ("vmf_logpdf(kappa=nan)", lambda: _close(_vl(_KU, _MU, NAN), [NAN] * 4), ("value", bool)),
+    ("vmf_logpdf(x-nan)", lambda: _close(_vl(np.array([[NAN, 0, 0]]), _MU, 1.0), [NAN]), ("value", bool)),
+    # log C_3(k) + k = log(k / 2 pi) - log1p(-e^-2k): no cancellation of two 1e12 terms allowed
+    ("vmf_logpdf(kappa=1e12-at-mode)", lambda: _close(_vl(_MU[None], _MU, 1e12), [math.log(1e12 / (2 * math.pi))], 1e-13),
+     ("value", bool)),
+    ("vmf_logpdf(kappa-array)", lambda: _close(_vl(_KU, _MU, np.array([1.0, 2.0, 3.0, 4.0])), [
+        _vmf_logc64(3, k) + k * c for k, c in zip([1.0, 2.0, 3.0, 4.0], _KU @ _MU)], 1e-13), ("value", bool)),
+    ("vmf_logpdf(kappa=-1)", lambda: _vl(_KU, _MU, -1.0), Raises((ValueError,), "kappa")),
+    ("vmf_logpdf(kappa-str)", lambda: _vl(_KU, _MU, "a"), Raises((TypeError,), "kappa")),
+    ("vmf_logpdf(kappa-not-broadcast)", lambda: _vl(_KU, _MU, np.ones(3)), Raises((ValueError,), "kappa")),
+    ("vmf_logpdf(mu-shape)", lambda: _vl(_KU, _MU[:2], 1.0), Raises((ValueError,), "mu")),
+    ("vmf_logpdf(mu-not-unit)", lambda: _vl(_KU, 2 * _MU, 1.0), Raises((ValueError,), "mu")),
+    ("vmf_logpdf(x-not-unit)", lambda: _vl(2 * _KU, _MU, 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(d=1)", lambda: _vl(np.ones((2, 1)), np.ones(1), 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(0-d)", lambda: _vl(np.array(1.0), _MU, 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(bool-mu)", lambda: _vl(_KU, np.array([False, False, True]), 1.0), Raises((TypeError,), "mu")),
+    ("vmf_logpdf(empty)", lambda: to_f64(_vl(np.zeros((0, 3)), _MU, 2.0)).shape == (0,), ("value", bool)),
+    ("vmf_fit(ok)", lambda: (lambda r: _close(r[0], _KU.mean(0) / np.linalg.norm(_KU.mean(0)), 1e-14) and abs(
+        r[1] - _vmf_kappa_mle(3.0, float(np.linalg.norm(_KU.mean(0))))) <= 1e-12 * r[1])(sm.vmf_fit(_KU)),
+     ("value", bool)),
+    ("vmf_fit(identical-points)", lambda: (lambda r: _close(r[0], _MU) and r[1] > 1e12)(sm.vmf_fit(np.tile(_MU, (3, 1)))),
+     ("value", bool)),
+    ("vmf_fit(opposite-points)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and r[1] == 0.0)(
+        sm.vmf_fit(np.array([_MU, -_MU]))), ("value", bool)),
+    ("vmf_fit(nan)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and math.isnan(r[1]))(
+        sm.vmf_fit(np.array([_MU, [NAN, 0, 0]]))), ("value", bool)),
+    ("vmf_fit(weights-nan)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and math.isnan(r[1]))(
+        sm.vmf_fit(_KU, np.array([1.0, NAN, 1, 1]))), ("value", bool)),
+    ("vmf_fit(n=0)", lambda: sm.vmf_fit(np.zeros((0, 3))), Raises((ValueError,), "X")),
+    ("vmf_fit(1-d)", lambda: sm.vmf_fit(_MU), Raises((ValueError,), "X")),
+    ("vmf_fit(d=1)", lambda: sm.vmf_fit(np.ones((3, 1))), Raises((ValueError,), "X")),
+    ("vmf_fit(not-unit)", lambda: sm.vmf_fit(2 * _KU), Raises((ValueError,), "X")),
+    ("vmf_fit(weights-negative)", lambda: sm.vmf_fit(_KU, np.array([1.0, -1, 1, 1])), Raises((ValueError,), "weights")),
+    ("vmf_fit(weights-zero-sum)", lambda: sm.vmf_fit(_KU, np.zeros(4)), Raises((ValueError,), "weights")),
+    ("vmf_fit(weights-shape)", lambda: sm.vmf_fit(_KU, np.ones(3)), Raises((ValueError,), "weights")),
+    ("vmf_sample(ok)", lambda: (lambda s: s.shape == (3, 3) and _close(np.linalg.norm(s, axis=1), [1] * 3, 1e-12))(
+        sm.vmf_sample(_MU, 2.0, 3, seed=0)), ("value", bool)),
+    ("vmf_sample(n=0)", lambda: to_f64(sm.vmf_sample(_MU, 2.0, 0, seed=0)).shape == (0, 3), ("value", bool)),
+    ("vmf_sample(kappa=inf)", lambda: _close(sm.vmf_sample(_MU, INF, 2, seed=0), [_MU, _MU]), ("value", bool)),
+    ("vmf_sample(kappa=nan)", lambda: np.isnan(to_f64(sm.vmf_sample(_MU, NAN, 2, seed=0))).all(), ("value", bool)),
+    ("vmf_sample(mu-nan)", lambda: np.isnan(to_f64(sm.vmf_sample(np.array([NAN, 0, 1.0]), 1.0, 2, seed=0))).all(),
+     ("value", bool)),
+    ("vmf_sample(kappa=1e300)", lambda: (lambda s: np.all(np.abs(s[:, 2] - 1) == 0) and np.all(np.abs(s[:, :2]) < 1e-140))(
+        to_f64(sm.vmf_sample(_MU, 1e300, 2, seed=0))), ("value", bool)),
+    ("vmf_sample(np.int64-n)", lambda: to_f64(sm.vmf_sample(_MU, 1.0, np.int64(2), seed=0)).shape == (2, 3),
+     ("value", bool)),
+    ("vmf_sample(kappa=-1)", lambda: sm.vmf_sample(_MU, -1.0, 2, seed=0), Raises((ValueError,), "kappa")),
+    ("vmf_sample(kappa-array)", lambda: sm.vmf_sample(_MU, np.array([1.0, 2.0]), 2, seed=0),
+     Raises((ValueError,), "kappa")),
+    ("vmf_sample(kappa-str)", lambda: sm.vmf_sample(_MU, "a", 2, seed=0), Raises((TypeError,), "kappa")),
+    ("vmf_sample(mu-not-unit)", lambda: sm.vmf_sample(2 * _MU, 1.0, 2, seed=0), Raises((ValueError,), "mu")),
+    ("vmf_sample(d=1)", lambda: sm.vmf_sample(np.ones(1), 1.0, 2, seed=0), Raises((ValueError,), "mu")),
+    ("vmf_sample(seed='x')", lambda: sm.vmf_sample(_MU, 1.0, 2, seed="x"), Raises((TypeError, ValueError), "seed")),
+]
+for _nname, _n, _exp in [("-1", -1, ValueError), ("1.5", 1.5, TypeError), ("True", True, TypeError),
+                         ("'3'", "3", TypeError), ("None", None, TypeError)]:
+    _KROWS2.append((f"vmf_sample(n={_nname})", lambda n=_n: sm.vmf_sample(_MU, 2.0, n, seed=0), Raises((_exp,), "n")))
+if torch is not None:
+    _KROWS2 += [
+        ("vmf_logpdf(torch-float32)", lambda: (lambda r: is_tensor(r) and r.dtype == torch.float32 and _close(
+            r, _vmf_logc64(3, 2.0) + 2.0 * (_KU @ _MU), 1e-5))(_vl(_tensor(_KU.tolist(), "float32"),
+                                                                _tensor(_MU.tolist(), "float32"), 2.0)), ("value", bool)),
+        ("vmf_fit(torch)", lambda: is_tensor(sm.vmf_fit(_tensor(_KU.tolist()))[0]), ("value", bool)),
+        ("vmf_sample(torch-float32)", lambda: (lambda s: is_tensor(s) and s.dtype == torch.float32 and tuple(s.shape)
+                                               == (2, 3))(sm.vmf_sample(_tensor(_MU.tolist(), "float32"), 1.0, 2, seed=0)),
+         ("value", bool)),
+    ]
+CONFIG_CASES += [(cid, (lambda f=f: _no_warn(f)), e) for cid, f, e in _KROWS2]
+
+
 def run_config_case(case) -> Outcome:
     cid, call, expect = case
     try:
