@@ -27,6 +27,13 @@ Two tables:
     out-of-range cases (0, negative, > n, float, bool) are added as cases with that keyword, which
     then run against every function that accepts it.
 
+``CONFIG_CASES``
+    rows ``(id, call, expected)`` for functions outside those two shapes: no array input
+    (``set_num_threads``), or extra required arguments (``k``, ``target``, ``grad``, the KDE and vMF
+    distribution functions, the estimator classes): ``expected`` is ``("value", predicate)`` (the
+    predicate compares with a float64 / mpmath reference) or ``Raises``; the id starts with the
+    function's name and "(".
+
 ``CASES``
     one ``Case`` per hostile input: a builder of a fresh input (NumPy, torch or plain Python), the
     keyword arguments (values may be ``Lazy(fn)``, evaluated against the input, e.g. ``out=x``) and

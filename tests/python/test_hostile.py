@@ -1,6 +1,8 @@
-"""Hostile inputs against every public function: the corpus in hostile_corpus.py (~8500
-(function, case) pairs: ~2000 for each array function, ~450 for each element-wise log-Bessel
-function; one pytest item per function and kind of input), each run in this process. A case
+"""Hostile inputs against every public function: the corpus in hostile_corpus.py (~13300
+(function, case) pairs: ~1900 for each of logsumexp / softmax / log_softmax, ~1000-1300 for
+sparsemax / stablemax / log_stablemax, ~440 for each element-wise log-Bessel and vMF function, and
+10-40 rows each for the functions with extra arguments (top-k, losses, KDE, vMF distribution); one
+pytest item per function and kind of input), each run in this process. A case
 passes when the function either returns the
 documented value (float64 reference within the function's error bound, the caller's array type,
 dtype and shape) or raises the documented TypeError / ValueError / AxisError naming the argument;
