@@ -511,16 +511,21 @@ def _stablemax_ref(log):
 
 
 def _stablemax_tol(log):
-    """softmax's bound on v = log s(x), plus the error of log s itself (4 eps_acc |v|, which
-    moves log_stablemax by that much and stablemax by that relative amount)."""
+    """softmax's bound on v = log s(x), plus the effect of the error of log s itself (8 eps_acc |v_j|
+    per entry): y_i = v_i - L moves by dv_i - sum_j p_j dv_j, at most
+    8 eps ((1 - p_i)|v_i| + sum_{j != i} p_j |v_j|) (relative for stablemax). So a dominant entry
+    keeps its digits: log_stablemax([1e20, 0])[0] = -1e-20, not 0 (README, log_stablemax)."""
     def tol(x, name, axis=-1, **_):
         v = _log_s(x)
         y, p, L, E, d, n = _softmax_detail(v, axis, None, False, log)
         fa = FINFO[acc_name(name)]
         with np.errstate(invalid="ignore"):
-            vmax = np.abs(np.where(np.isfinite(v), v, 0.0))
-            vmax = np.max(vmax, axis=int(axis) % v.ndim, keepdims=True) if v.ndim and v.size else vmax
-            extra = 8 * fa.eps * vmax
+            av = np.abs(np.where(np.isfinite(v), v, 0.0))
+            if v.ndim and v.size:
+                S = np.sum(p * av, axis=int(axis) % v.ndim, keepdims=True)
+            else:
+                S = p * av
+            extra = 8 * fa.eps * np.maximum(av + S - 2 * p * av, 0.0)
         return _tol_softmax(v, name, axis, None, False, log) + (extra if log else extra * p)
     return tol
 

@@ -260,6 +260,13 @@ def _returns_input_view(call):
      hc.TYPE_ERR, "does not name `x`"),
     ("softmax", lambda c: (lambda x, **kw: np.zeros(3)), lambda: np.ones(3, bool), {}, hc.TYPE_ERR,
      "instead of raising"),
+    # the newer references catch a wrong function and a digit-losing formula
+    ("sparsemax", lambda c: (lambda x, **kw: stablemath.softmax(x, **kw)), lambda: np.array([1.0, 0.9, -2.0]), {},
+     hc.VALUE, "error"),
+    ("log_stablemax", lambda c: (lambda x, **kw: np.log(stablemath.stablemax(x, **kw))), lambda: np.array([1e20, 0.0]),
+     {}, hc.VALUE, "error"),
+    ("vmf_kappa_mle", lambda c: (lambda x, v: c(x, v) * (1 + 1e-12)), lambda: np.array([0.5]), {"v": 3.0}, hc.VALUE,
+     "error"),
 ])
 def test_runner_detects_faults(name, wrap, make, kwargs, expect, needle):
     outcome = hc.run_case(_faulty(name, wrap), _case(make, kwargs, expect))
