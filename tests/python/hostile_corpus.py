@@ -1344,9 +1344,15 @@ if mpmath is not None:
 _KAPPA_MLE_CACHE: dict = {}
 
 
+def _vmf_nu(d):
+    """d/2 - 1 exactly (an mpf: in float64 it is d/2 for d >= 2^54)."""
+    with mpmath.workprec(1200):
+        return +(mpmath.mpf(d) / 2 - 1)
+
+
 def _vmf_a_mp(d, k):
     """A_d(kappa) as an mpf, d >= 2, 0 < kappa < inf."""
-    return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", d / 2 - 1, k))
+    return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", _vmf_nu(d), k))
 
 
 def _vmf_kappa_mle(d, r):
@@ -1398,7 +1404,7 @@ def _vmf_scalar(op: str, d: float, k: float) -> float:
             return float(mp.loggamma(D / 2) - mp.log(2) - D / 2 * mp.log(mp.pi))
         if d == 1:
             return float(-mp.log(2 * mp.cosh(K)))
-        return float((D / 2 - 1) * mp.log(K) - D / 2 * mp.log(2 * mp.pi) - _log_scaled("i", d / 2 - 1, k) - K)
+        return float((D / 2 - 1) * mp.log(K) - D / 2 * mp.log(2 * mp.pi) - _log_scaled("i", _vmf_nu(d), k) - K)
 
 
 if mpmath is not None:
@@ -1431,6 +1437,15 @@ for _lib, _dt in _libs_dtypes():
 for _f in ("log_bessel_ie", "log_bessel_ke", "bessel_k_ratio"):
     add(f"ew-values/huge-v-and-x/{_f}", lambda: np.array([1e308, 1.7976931348623157e308]),
         {"v": Lazy(lambda x: np.array([1e200, 1.7976931348623157e308]))}, {_f: VALUE}, group="ew-values")
+
+# vMF functions: 1 < d < 2 is outside the domain for every second argument, the rbar = 0 / 1 and
+# kappa = 0 / inf shortcuts included (docstrings: "1 < d < 2 give NaN")
+for _f in ("vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle"):
+    add(f"ew-values/vmf-d=1.5/{_f}", lambda: np.array([0.0, 0.5, 1.0, INF]), {"v": 1.5}, {_f: VALUE}, group="ew-values")
+# huge dimensions (d/2 - 1 == d/2 in float64; found by fuzz_api: A_d(d) -> (sqrt 5 - 1)/2)
+for _f in ("vmf_log_normalizer", "vmf_mean_resultant"):
+    add(f"ew-values/vmf-huge-d/{_f}", lambda: np.array([1e29, 1e30, 1e6]), {"v": np.array([1e30, 1e30, 1e6])},
+        {_f: VALUE}, group="ew-values")
 
 # --- 2. shapes: empty, 0-d, scalars, lists, broadcasting ------------------------------------------
 _EW_BCAST = Raises((ValueError,), "x")  # "v and x: shapes do not broadcast (...)"

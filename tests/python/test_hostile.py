@@ -66,6 +66,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 #   sample_weight, an argument kde_logpdf does not have (its parameter is weights).
 # vmf_sample seed: seed="x" reaches numpy.random.default_rng, whose TypeError ("SeedSequence expects
 #   int or sequence of ints ...") does not name seed.
+# vmf_kappa_mle domain: the rbar = 0 -> 0 and rbar = 1 -> inf shortcuts run before the check of d:
+#   vmf_kappa_mle(1.5, 0.0) = 0, vmf_kappa_mle(1.5, 1.0) = inf, but vmf_kappa_mle(1.5, 0.5) = NaN; the
+#   docstring says 1 < d < 2 gives NaN (d < 1 does give NaN). Found by tests/fuzz/fuzz_api.py.
 # set_num_threads: int(n) truncates 1.5 to 1 and accepts "2" and True; None raises int()'s
 #   TypeError without naming n. Expected: TypeError("n: ...") as for axis.
 KNOWN_BUGS = [
@@ -92,6 +95,8 @@ KNOWN_BUGS = [
      "BUG: kde_logpdf(..., weights=bad) raises ValueError naming sample_weight (the estimators' name), not weights"),
     (r"vmf_sample", r"^vmf_sample\(seed='x'\)$",
      "BUG: vmf_sample(seed='x') -> NumPy's TypeError from SeedSequence, not naming seed"),
+    (r"vmf_kappa_mle", r"^ew-values/vmf-d=1\.5/",
+     "BUG: vmf_kappa_mle(1.5, 0) = 0 and vmf_kappa_mle(1.5, 1) = inf; documented NaN for 1 < d < 2 (as (1.5, 0.5))"),
     (r"set_num_threads", r"^set_num_threads\((1\.5|'2'|True|None)\)$",
      "BUG: set_num_threads(1.5 / '2' / True) accepted via int(n); None -> TypeError not naming n"),
 ]
