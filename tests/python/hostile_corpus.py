@@ -27,6 +27,13 @@ Two tables:
     out-of-range cases (0, negative, > n, float, bool) are added as cases with that keyword, which
     then run against every function that accepts it.
 
+``CONFIG_CASES``
+    rows ``(id, call, expected)`` for functions outside those two shapes: no array input
+    (``set_num_threads``), or extra required arguments (``k``, ``target``, ``grad``, the KDE and vMF
+    distribution functions, the estimator classes): ``expected`` is ``("value", predicate)`` (the
+    predicate compares with a float64 / mpmath reference) or ``Raises``; the id starts with the
+    function's name and "(".
+
 ``CASES``
     one ``Case`` per hostile input: a builder of a fresh input (NumPy, torch or plain Python), the
     keyword arguments (values may be ``Lazy(fn)``, evaluated against the input, e.g. ``out=x``) and
@@ -413,6 +420,9 @@ class Func:
     # number next to a float32 array is float32, as NumPy's weak scalars): the reference takes the
     # cast values
     cast_inputs: bool = False
+    # how the function's error messages name the cases' arguments ("v"/"x" of the element-wise
+    # cases: "d"/"kappa" for the vMF functions); None: as the cases name them
+    arg_names: dict | None = None
 
 
 FUNCTIONS = [
@@ -422,6 +432,111 @@ FUNCTIONS = [
          frozenset({"axis", "algorithm", "where", "safe", "out"}), ref_softmax, tol_softmax),
     Func("log_softmax", lambda x, **kw: sm.log_softmax(x, **kw), "x", "normalize",
          frozenset({"axis", "algorithm", "where", "safe", "out"}), ref_log_softmax, tol_log_softmax),
+]
+FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+# --- sparsemax, stablemax, log_stablemax (python/stablemath/_sparsemax.py, _stablemax.py) -----
+def _sparsemax_rows(v):
+    """Rows (last axis) of sparsemax in float64 by the sort formula, with the documented edge
+    rules: NaN in the row -> NaN row; +inf entries share the mass equally (the others 0); no entry
+    above -inf -> NaN. Computed on z = x - max (shift invariant; so +-max cannot overflow).
+    Also the bound scale per row: max |z_j| over the support, plus 1."""
+    out = np.zeros(v.shape)
+    scale = np.ones(v.shape[:-1] + (1,))
+    for idx in np.ndindex(v.shape[:-1]):
+        r = v[idx]
+        if r.size == 0:
+            continue
+        if np.any(np.isnan(r)):
+            out[idx] = math.nan
+            continue
+        pinf = np.isposinf(r)
+        if pinf.any():
+            out[idx] = np.where(pinf, 1.0 / pinf.sum(), 0.0)
+            continue
+        m = np.max(r)
+        if m == -math.inf:
+            out[idx] = math.nan
+            continue
+        with np.errstate(over="ignore"):
+            z = r - m  # -inf for -inf entries (and for -max next to +max: their p is 0 either way)
+        zs = np.sort(z)[::-1]
+        cs = np.cumsum(np.where(np.isfinite(zs), zs, 0.0))
+        k = np.arange(1, r.size + 1)
+        supp = np.isfinite(zs) & (1 + k * zs > cs)
+        kk = int(k[supp][-1])
+        tau = (cs[kk - 1] - 1) / kk
+        out[idx] = np.maximum(z - tau, 0.0)
+        scale[idx] = np.max(np.abs(zs[:kk])) + 1.0
+    return out, np.broadcast_to(scale, v.shape)
+
+
+@_cached
+def _sparsemax_detail(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        y, s, _n = _sparsemax_detail(x.reshape(1), 0)
+        return y.reshape(()), s.reshape(()), 1
+    ax = int(axis) % x.ndim
+    y, s = _sparsemax_rows(np.ascontiguousarray(np.moveaxis(x, ax, -1)))
+    return np.moveaxis(y, -1, ax), np.moveaxis(s, -1, ax), x.shape[ax]
+
+
+def ref_sparsemax(x, axis=-1, **_):
+    return _sparsemax_detail(x, axis)[0]
+
+
+def tol_sparsemax(x, name, axis=-1, **_):
+    """tau = (sum_S z - 1)/|S| sums |S| <= n terms: error (4 + 2n) eps_acc (max_S |z| + 1);
+    plus the output rounding and the flush of subnormals."""
+    y, s, n = _sparsemax_detail(x, axis)
+    fo, fa = FINFO[name], FINFO[acc_name(name)]
+    slack = fo.sub if name in ("float16", "bfloat16") else fo.tiny
+    return (4 + 2 * n) * fa.eps * s + fo.eps * np.abs(np.nan_to_num(y)) + slack
+
+
+def _log_s(x):
+    """log s(x) = sign(x) log1p(|x|): stablemax(x) is softmax(log s(x)), log_stablemax its log_softmax
+    (s(-inf) = 0, s(+inf) = inf -> NaN row, NaN -> NaN row: the documented rules)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(x < 0, -np.log1p(-x), np.log1p(np.abs(x)))
+
+
+def _stablemax_ref(log):
+    def ref(x, axis=-1, **_):
+        return _softmax_detail(_log_s(x), axis, None, False, log)[0]
+    return ref
+
+
+def _stablemax_tol(log):
+    """softmax's bound on v = log s(x), plus the effect of the error of log s itself (8 eps_acc |v_j|
+    per entry): y_i = v_i - L moves by dv_i - sum_j p_j dv_j, at most
+    8 eps ((1 - p_i)|v_i| + sum_{j != i} p_j |v_j|) (relative for stablemax). So a dominant entry
+    keeps its digits: log_stablemax([1e20, 0])[0] = -1e-20, not 0 (README, log_stablemax)."""
+    def tol(x, name, axis=-1, **_):
+        v = _log_s(x)
+        y, p, L, E, d, n = _softmax_detail(v, axis, None, False, log)
+        fa = FINFO[acc_name(name)]
+        with np.errstate(invalid="ignore"):
+            av = np.abs(np.where(np.isfinite(v), v, 0.0))
+            if v.ndim and v.size:
+                S = np.sum(p * av, axis=int(axis) % v.ndim, keepdims=True)
+            else:
+                S = p * av
+            extra = 8 * fa.eps * np.maximum(av + S - 2 * p * av, 0.0)
+        return _tol_softmax(v, name, axis, None, False, log) + (extra if log else extra * p)
+    return tol
+
+
+FUNCTIONS += [
+    Func("sparsemax", lambda x, **kw: sm.sparsemax(x, **kw), "x", "normalize",
+         frozenset({"axis", "algorithm", "out"}), ref_sparsemax, tol_sparsemax),
+    Func("stablemax", lambda x, **kw: sm.stablemax(x, **kw), "x", "normalize",
+         frozenset({"axis"}), _stablemax_ref(False), _stablemax_tol(False)),
+    Func("log_stablemax", lambda x, **kw: sm.log_stablemax(x, **kw), "x", "normalize",
+         frozenset({"axis"}), _stablemax_ref(True), _stablemax_tol(True)),
 ]
 FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
 
@@ -551,9 +666,11 @@ _VALUE_VARIANTS = [
     ("axis=-1,return_sign", {"axis": -1, "return_sign": True}, VALUE),
     ("axis=None,keepdims", {"axis": None, "keepdims": True}, VALUE),
     ("safe", {"safe": True}, VALUE),
-    ("three_pass", {"algorithm": "three_pass"}, VALUE),
-    ("online", {"algorithm": "online"}, VALUE),
-    ("two_pass", {"algorithm": "two_pass"}, VALUE),
+    ("three_pass", {"algorithm": "three_pass"}, {"sparsemax": None, "*": VALUE}),
+    ("online", {"algorithm": "online"}, {"sparsemax": None, "*": VALUE}),
+    ("two_pass", {"algorithm": "two_pass"}, {"sparsemax": None, "*": VALUE}),
+    ("sort", {"algorithm": "sort"}, {"sparsemax": VALUE}),
+    ("bisect", {"algorithm": "bisect"}, {"sparsemax": VALUE}),
 ]
 
 for _lib, _dt in _libs_dtypes():
@@ -1015,15 +1132,18 @@ def _table(label, shown, make, per_func):
 
 _F64 = (lambda v: (lambda: np.array(v, dtype=np.float64)))
 _F32 = (lambda v: (lambda: np.array(v, dtype=np.float32)))
-_ALL_PLAIN = {"logsumexp": [("", {})], "softmax": [("", {})], "log_softmax": [("", {})]}
+_ALL_PLAIN = {f: [("", {})] for f in ("logsumexp", "softmax", "log_softmax", "sparsemax", "stablemax",
+                                       "log_stablemax")}
 _table("NaN anywhere in the reduction", "`[1, nan, 2]`", _F64([1.0, NAN, 2.0]), _ALL_PLAIN)
 _table("`+inf` present (no NaN)", "`[1, inf, -inf]`", _F64([1.0, INF, -INF]), _ALL_PLAIN)
 _table("all `-inf`", "`[-inf, -inf]`", _F64([-INF, -INF]),
        {"logsumexp": [("", {"return_sign": True})], "softmax": [("", {}), ("`safe=True`", {"safe": True})],
-        "log_softmax": [("", {}), ("`safe=True`", {"safe": True})]})
+        "log_softmax": [("", {}), ("`safe=True`", {"safe": True})],
+        "sparsemax": [("", {})], "stablemax": [("", {})], "log_stablemax": [("", {})]})
 _table("empty reduction (length-0 axis)", "shape `(2, 0)`, `axis=-1`", _F64(np.zeros((2, 0))),
        {"logsumexp": [("", {"axis": -1, "return_sign": True})], "softmax": [("", {"axis": -1})],
-        "log_softmax": [("", {"axis": -1})]})
+        "log_softmax": [("", {"axis": -1})], "sparsemax": [("", {"axis": -1})], "stablemax": [("", {"axis": -1})],
+        "log_stablemax": [("", {"axis": -1})]})
 _table("0-d input", "`2.5`", _F64(2.5), _ALL_PLAIN)
 _table("`where=False` entries", "`[1, 2, 3]`, `where=[T, F, T]`", _F64([1.0, 2.0, 3.0]),
        {f: [("", {"where": [True, False, True]})] for f in ("logsumexp", "softmax", "log_softmax")})
@@ -1037,6 +1157,10 @@ _table("negative weighted sum", "`[0, 1]`, `b=[1, -1]`", _F64([0.0, 1.0]),
 _table("dominant element (float64)", "`[0, -40]`", _F64([0.0, -40.0]), _ALL_PLAIN)
 _table("±1e30 (float32)", "`[1e30, -1e30, 0]`", _F32([1e30, -1e30, 0.0]), _ALL_PLAIN)
 _table("±1e300 (float64)", "`[1e300, -1e300, 0]`", _F64([1e300, -1e300, 0.0]), _ALL_PLAIN)
+_table("two `+inf`", "`[inf, 0, inf]`", _F64([INF, 0.0, INF]),
+       {f: [("", {})] for f in ("softmax", "sparsemax", "stablemax", "log_stablemax")})
+_table("`-inf` entries", "`[-inf, 0, 1]`", _F64([-INF, 0.0, 1.0]),
+       {f: [("", {})] for f in ("softmax", "log_softmax", "sparsemax", "stablemax", "log_stablemax")})
 
 
 # ============================================================================================
@@ -1148,7 +1272,7 @@ def _ew_reference(op):
         vv, xx = np.broadcast_arrays(np.asarray(v, np.float64), np.asarray(x, np.float64))
         out = np.empty(vv.shape)
         for i in np.ndindex(out.shape):
-            out[i] = _ew_scalar(op, float(vv[i]), float(xx[i]))
+            out[i] = (_vmf_scalar if op.startswith("vmf") else _ew_scalar)(op, float(vv[i]), float(xx[i]))
         return out
     return ref
 
@@ -1163,7 +1287,7 @@ def _ew_tolerance(op):
         r = ref(x, v=v)
         f = FINFO[name]
         with np.errstate(invalid="ignore", over="ignore"):
-            if op.startswith("ratio"):
+            if op.startswith(("ratio", "vmf_a", "vmf_kappa")):
                 return 64 * f.eps * np.abs(r) + f.tiny
             return 64 * f.eps * np.maximum(np.abs(r), 1.0)
     return tol
@@ -1191,12 +1315,14 @@ def ew_container(x, kw):
 EW_GROUPS = frozenset({"ew-values", "ew-shapes", "ew-layout", "ew-kinds", "ew-device", "ew-mixed", "ew-table"})
 
 
-def elementwise(name: str, op: str) -> Func:
+def elementwise(name: str, op: str, names=("v", "x")) -> Func:
     """An element-wise function f(v, x) of the public API: one entry, the cases of EW_GROUPS run
-    against it (x is the data argument, v a keyword argument of the cases)."""
+    against it (x is the data argument, v a keyword argument of the cases; `names`: what the
+    function calls them in its error messages)."""
     fn = getattr(sm, name)
-    return Func(name, lambda x, v, _f=fn: _f(v, x), "x", "elementwise", frozenset({"v"}),
-                _ew_reference(op), _ew_tolerance(op), case_groups=EW_GROUPS, container=ew_container, cast_inputs=True)
+    return Func(name, lambda x, v, _f=fn: _f(v, x), names[1], "elementwise", frozenset({"v"}),
+                _ew_reference(op), _ew_tolerance(op), case_groups=EW_GROUPS, container=ew_container, cast_inputs=True,
+                arg_names={"v": names[0], "x": names[1]})
 
 
 if mpmath is not None:
@@ -1204,6 +1330,88 @@ if mpmath is not None:
         elementwise("log_bessel_i", "log_i"), elementwise("log_bessel_k", "log_k"),
         elementwise("log_bessel_ie", "log_ie"), elementwise("log_bessel_ke", "log_ke"),
         elementwise("bessel_i_ratio", "ratio_i"), elementwise("bessel_k_ratio", "ratio_k"),
+    ]
+    FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+# --- vMF scalar functions f(d, kappa) / f(d, rbar) (python/stablemath/_vmf.py) --------------------
+# Documented (docstrings): NaN in d or the second argument -> NaN; kappa < 0, d < 1, 1 < d < 2 -> NaN;
+# d = 1 is the two points +-1 (log C = -log(2 cosh kappa), A = tanh kappa, kappa_mle = atanh rbar);
+# kappa = 0: log C = -log(area of S^{d-1}), A = 0; kappa = inf: log C = inf, A = 1; kappa_mle: rbar = 0
+# -> 0, rbar = 1 -> inf, rbar outside [0, 1] -> NaN. d = +inf is not documented: the reference takes
+# the library's choice (log C NaN, A = 0 = the limit of I_{d/2}/I_{d/2-1}, kappa_mle NaN; kappa = inf
+# and rbar = 0 keep their rules), so that a change shows up here.
+_KAPPA_MLE_CACHE: dict = {}
+
+
+def _vmf_nu(d):
+    """d/2 - 1 exactly (an mpf: in float64 it is d/2 for d >= 2^54)."""
+    with mpmath.workprec(1200):
+        return +(mpmath.mpf(d) / 2 - 1)
+
+
+def _vmf_a_mp(d, k):
+    """A_d(kappa) as an mpf, d >= 2, 0 < kappa < inf."""
+    return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", _vmf_nu(d), k))
+
+
+def _vmf_kappa_mle(d, r):
+    """Solves A_d(kappa) = r (0 < r < 1, d >= 2) by bisection on log kappa (A is increasing)."""
+    key = (d, r)
+    if key not in _KAPPA_MLE_CACHE:
+        if r < 1e-100:  # A_d(k) = k/d (1 - k^2/(d^2 (d+2)) + ...): kappa = d r to double precision
+            _KAPPA_MLE_CACHE[key] = d * r
+        else:
+            k0 = r * (d - r * r) / (1 - r * r)  # Banerjee et al.'s approximation: the bracket around it
+            lo, hi = k0 / 4, k0 * 4
+            while float(_vmf_a_mp(d, lo)) > r:
+                lo /= 4
+            while float(_vmf_a_mp(d, hi)) < r:
+                hi *= 4
+            for _ in range(70):
+                mid = math.sqrt(lo * hi)
+                if mid in (lo, hi):
+                    break
+                lo, hi = (mid, hi) if _vmf_a_mp(d, mid) < r else (lo, mid)
+            _KAPPA_MLE_CACHE[key] = math.sqrt(lo * hi)
+    return _KAPPA_MLE_CACHE[key]
+
+
+def _vmf_scalar(op: str, d: float, k: float) -> float:
+    inf, nan = math.inf, math.nan
+    if math.isnan(d) or math.isnan(k) or k < 0 or d < 1 or 1 < d < 2 or (op == "vmf_kappa_mle" and k > 1):
+        return nan
+    if op == "vmf_kappa_mle":
+        if k == 0:
+            return 0.0
+        if math.isinf(d):
+            return nan
+        if k == 1:
+            return inf
+        return float(mpmath.atanh(k)) if d == 1 else _vmf_kappa_mle(d, k)
+    if math.isinf(k):
+        return inf if op == "vmf_log_c" else 1.0
+    if math.isinf(d):
+        return nan if op == "vmf_log_c" else 0.0
+    mp = mpmath
+    with mp.workdps(40 + max(0, int(math.log10(max(k, d, 1.0))))):
+        D, K = mp.mpf(d), mp.mpf(k)
+        if op == "vmf_a":
+            if k == 0:
+                return 0.0
+            return float(mp.tanh(K)) if d == 1 else float(_vmf_a_mp(d, k))
+        if k == 0:
+            return float(mp.loggamma(D / 2) - mp.log(2) - D / 2 * mp.log(mp.pi))
+        if d == 1:
+            return float(-mp.log(2 * mp.cosh(K)))
+        return float((D / 2 - 1) * mp.log(K) - D / 2 * mp.log(2 * mp.pi) - _log_scaled("i", _vmf_nu(d), k) - K)
+
+
+if mpmath is not None:
+    FUNCTIONS += [
+        elementwise("vmf_log_normalizer", "vmf_log_c", ("d", "kappa")),
+        elementwise("vmf_mean_resultant", "vmf_a", ("d", "kappa")),
+        elementwise("vmf_kappa_mle", "vmf_kappa_mle", ("d", "rbar")),
     ]
     FUNC_BY_NAME = {f.name: f for f in FUNCTIONS}
 
@@ -1229,6 +1437,15 @@ for _lib, _dt in _libs_dtypes():
 for _f in ("log_bessel_ie", "log_bessel_ke", "bessel_k_ratio"):
     add(f"ew-values/huge-v-and-x/{_f}", lambda: np.array([1e308, 1.7976931348623157e308]),
         {"v": Lazy(lambda x: np.array([1e200, 1.7976931348623157e308]))}, {_f: VALUE}, group="ew-values")
+
+# vMF functions: 1 < d < 2 is outside the domain for every second argument, the rbar = 0 / 1 and
+# kappa = 0 / inf shortcuts included (docstrings: "1 < d < 2 give NaN")
+for _f in ("vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle"):
+    add(f"ew-values/vmf-d=1.5/{_f}", lambda: np.array([0.0, 0.5, 1.0, INF]), {"v": 1.5}, {_f: VALUE}, group="ew-values")
+# huge dimensions (d/2 - 1 == d/2 in float64; found by fuzz_api: A_d(d) -> (sqrt 5 - 1)/2)
+for _f in ("vmf_log_normalizer", "vmf_mean_resultant"):
+    add(f"ew-values/vmf-huge-d/{_f}", lambda: np.array([1e29, 1e30, 1e6]), {"v": np.array([1e30, 1e30, 1e6])},
+        {_f: VALUE}, group="ew-values")
 
 # --- 2. shapes: empty, 0-d, scalars, lists, broadcasting ------------------------------------------
 _EW_BCAST = Raises((ValueError,), "x")  # "v and x: shapes do not broadcast (...)"
@@ -1576,7 +1793,7 @@ def run_case(func: Func, case: Case, timeout: float | None = 60.0) -> Outcome:
         if _fingerprint(v) != before[k]:
             problems.append(f"input {k} was modified")
     if isinstance(expect, Raises):
-        arg = func.data_arg if expect.arg == DATA else expect.arg
+        arg = func.data_arg if expect.arg == DATA else (func.arg_names or {}).get(expect.arg, expect.arg)
         if exc is None:
             problems.append(f"returned {_short(result)} instead of raising {expect!r}")
         elif not isinstance(exc, expect.types):
@@ -1630,6 +1847,429 @@ CONFIG_CASES = [
     ("get_num_threads()", lambda: sm.get_num_threads(), ("value", lambda r: isinstance(r, int) and r >= 1)),
     ("cpu_isa()", lambda: sm.cpu_isa(), ("value", lambda r: r in ("avx512", "avx2", "baseline"))),
 ]
+
+
+# --- functions with extra required arguments (k, target, grad): hostile rows, float64 NumPy references
+def _close(r, ref, rtol=1e-12, atol=0.0):
+    """r (any array type) equals the float64 reference, NaN where it is NaN."""
+    a, b = to_f64(r), np.asarray(ref, np.float64)
+    with np.errstate(invalid="ignore"):
+        return a.shape == b.shape and bool(np.all((np.isnan(a) == np.isnan(b)) &
+                                                  ((a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b)) | np.isnan(b))))
+
+
+def _ref_softmax64(x, log=False):
+    x = np.asarray(x, np.float64)
+    m = np.max(x, axis=-1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+    return x - lse if log else np.exp(x - lse)
+
+
+_X24 = np.array([[1.0, 3.0, 2.0, -1.0], [0.5, -2.0, 4.0, 1.5]])
+_T2 = np.array([1, 2])
+
+
+def _topk_ok(r, x, k, log=False):
+    p = _ref_softmax64(x, log)
+    idx = np.argsort(-np.asarray(x, np.float64), axis=-1, kind="stable")[..., :k]
+    return (np.array_equal(to_f64(r.indices), idx) and _close(r.values, np.take_along_axis(p, idx, -1), 1e-12))
+
+
+def _lse_topk_ok(r, x, k):
+    x = np.asarray(x, np.float64)
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    lse = np.log(np.sum(np.exp(x), axis=-1))
+    return (np.array_equal(to_f64(r.indices), idx) and _close(r.values, np.take_along_axis(x, idx, -1))
+            and _close(r.logsumexp, lse, 1e-13))
+
+
+def _ce_ref(x, t, kind):
+    x = np.asarray(x, np.float64)
+    if kind == "softmax":
+        lp = _ref_softmax64(x, log=True)
+    else:
+        s = np.where(x >= 0, x + 1, 1 / (1 - np.minimum(x, 0)))
+        lp = np.log(s / np.sum(s, axis=-1, keepdims=True))
+    return -np.take_along_axis(lp, np.asarray(t)[..., None], -1)[..., 0]
+
+
+def _sparsemax_loss_ref(x, t):
+    p = _sparsemax_rows(np.asarray(x, np.float64))[0]
+    z = np.asarray(x, np.float64)
+    q = np.eye(z.shape[-1])[t]
+    return np.sum((p - q) * z, axis=-1) + (np.sum(q * q, axis=-1) - np.sum(p * p, axis=-1)) / 2
+
+
+def _tensor(v, dt="float64"):
+    return torch.tensor(v, dtype=getattr(torch, dt))
+
+
+_KROWS = []
+for _f in ("softmax_topk", "logsumexp_topk"):
+    _fn = getattr(sm, _f)
+    for _kname, _k, _exp in [("0", 0, ValueError), ("-1", -1, ValueError), ("5>n", 5, ValueError), ("1.5", 1.5, TypeError),
+                             ("2.0", 2.0, TypeError), ("True", True, TypeError), ("'2'", "2", TypeError),
+                             ("None", None, TypeError), ("np.float64(2)", np.float64(2.0), TypeError)]:
+        _KROWS.append((f"{_f}(k={_kname})", lambda fn=_fn, k=_k: fn(_X24, k), Raises((_exp,), "k")))
+    _KROWS += [
+        (f"{_f}(empty-axis,k=1)", lambda fn=_fn: fn(np.zeros((2, 0)), 1), Raises((ValueError,), "k")),
+        (f"{_f}(axis=2)", lambda fn=_fn: fn(_X24, 1, axis=2), Raises((AxisError,), "axis")),
+        (f"{_f}(int-x)", lambda fn=_fn: fn(np.array([1, 2, 3]), 1), Raises((TypeError,), "x")),
+        (f"{_f}(bool-x)", lambda fn=_fn: fn(np.array([True, False]), 1), Raises((TypeError,), "x")),
+        (f"{_f}(str-x)", lambda fn=_fn: fn("abc", 1), Raises((TypeError,), "x")),
+    ]
+_KROWS += [
+    ("softmax_topk(k=np.int64(2))", lambda: _topk_ok(sm.softmax_topk(_X24, np.int64(2)), _X24, 2), ("value", bool)),
+    ("softmax_topk(k=n,log)", lambda: _topk_ok(sm.softmax_topk(_X24, 4, log=True), _X24, 4, True), ("value", bool)),
+    ("softmax_topk(axis=0)", lambda: (lambda r: r.values.shape == (1, 2) and _topk_ok(
+        type(r)(to_f64(r.values).T, to_f64(r.indices).T.astype(np.int64)), _X24, 1))(
+        sm.softmax_topk(_X24.T.copy(), 1, axis=0)), ("value", bool)),
+    ("softmax_topk(huge)", lambda: _topk_ok(sm.softmax_topk(_X24 * 1e300, 2), _X24 * 1e300, 2), ("value", bool)),
+    ("softmax_topk(nan-row)", lambda: _close(sm.softmax_topk(np.array([1.0, NAN, 2.0]), 2).values, [NAN, NAN]),
+     ("value", bool)),
+    ("softmax_topk(+inf-row)", lambda: _close(sm.softmax_topk(np.array([INF, 0.0, -INF]), 1).values, [NAN]),
+     ("value", bool)),
+    ("softmax_topk(0-d)", lambda: sm.softmax_topk(np.array(1.5), 1).values == 1.0, ("value", bool)),
+    ("softmax_topk(log=1)", lambda: sm.softmax_topk(_X24, 1, log=1), Raises((TypeError,), "log")),
+    ("logsumexp_topk(k=n)", lambda: _lse_topk_ok(sm.logsumexp_topk(_X24, 4), _X24, 4), ("value", bool)),
+    ("logsumexp_topk(all-inf-neg)", lambda: _close(sm.logsumexp_topk(np.array([-INF, -INF]), 1).logsumexp, -INF),
+     ("value", bool)),
+    ("logsumexp_topk(+inf)", lambda: _close(sm.logsumexp_topk(np.array([INF, 0.0]), 1).logsumexp, INF),
+     ("value", bool)),
+    ("logsumexp_topk(nan)", lambda: _close(sm.logsumexp_topk(np.array([NAN, 0.0]), 1).logsumexp, NAN),
+     ("value", bool)),
+]
+if torch is not None:
+    _KROWS += [
+        ("softmax_topk(torch-bfloat16,log)", lambda: (lambda r: r.values.dtype == torch.bfloat16 and r.indices.dtype
+                                                      == torch.int64 and _close(r.values, [-0.4076, -1.4076], 1e-2))(
+            sm.softmax_topk(_tensor([1.0, 2.0, 3.0], "bfloat16"), 2, log=True)), ("value", bool)),
+        ("logsumexp_topk(torch-float16)", lambda: (lambda r: r.values.dtype == torch.float16 and _close(
+            r.logsumexp, np.log(np.exp(1.0) + np.exp(2.0)), 2e-3))(sm.logsumexp_topk(_tensor([1.0, 2.0], "float16"), 1)),
+         ("value", bool)),
+    ]
+
+_CE = {"softmax_cross_entropy": ("softmax", "logits"), "stablemax_cross_entropy": ("stablemax", "logits")}
+for _f, (_kind, _xarg) in _CE.items():
+    _fn = getattr(sm, _f)
+    _KROWS += [
+        (f"{_f}(ok)", lambda fn=_fn, k=_kind: _close(fn(_X24, _T2, reduction="none"), _ce_ref(_X24, _T2, k), 1e-12),
+         ("value", bool)),
+        (f"{_f}(mean)", lambda fn=_fn, k=_kind: _close(fn(_X24, _T2), np.mean(_ce_ref(_X24, _T2, k)), 1e-12),
+         ("value", bool)),
+        (f"{_f}(target-out-of-range)", lambda fn=_fn: fn(_X24, np.array([1, 4])), Raises((IndexError,), "target")),
+        (f"{_f}(target-negative)", lambda fn=_fn: fn(_X24, np.array([-1, 0])), Raises((IndexError,), "target")),
+        (f"{_f}(target-uint64-2**63)", lambda fn=_fn: fn(_X24, np.array([2**63, 0], np.uint64)),
+         Raises((IndexError,), "target")),
+        (f"{_f}(target-float)", lambda fn=_fn: fn(_X24, np.array([1.0, 2.0])), Raises((TypeError,), "target")),
+        (f"{_f}(target-bool)", lambda fn=_fn: fn(_X24, np.array([True, False])), Raises((TypeError,), "target")),
+        (f"{_f}(target-str)", lambda fn=_fn: fn(_X24, "a"), Raises((TypeError,), "target")),
+        (f"{_f}(target-shape)", lambda fn=_fn: fn(_X24, np.array([1, 2, 0])), Raises((ValueError,), "target")),
+        (f"{_f}(target-scalar)", lambda fn=_fn: fn(_X24, 1), Raises((ValueError,), "target")),
+        (f"{_f}(ignore_index)", lambda fn=_fn, k=_kind: _close(fn(_X24, np.array([-100, 2]), reduction="none"),
+                                                               [0.0, _ce_ref(_X24, _T2, k)[1]], 1e-12), ("value", bool)),
+        (f"{_f}(all-ignored-mean)", lambda fn=_fn: _close(fn(_X24, np.array([-100, -100])), NAN), ("value", bool)),
+        (f"{_f}(empty-batch)", lambda fn=_fn: _close(fn(np.zeros((0, 3)), np.zeros(0, np.int64)), NAN),
+         ("value", bool)),
+        (f"{_f}(empty-class-axis)", lambda fn=_fn: fn(np.zeros((2, 0)), np.array([0, 0])), Raises((ValueError,), _xarg)),
+        (f"{_f}(0-d)", lambda fn=_fn: fn(np.array(1.0), np.array(0)), Raises((ValueError,), _xarg)),
+        (f"{_f}(int-logits)", lambda fn=_fn: fn(np.array([[1, 2]]), np.array([0])), Raises((TypeError,), _xarg)),
+        (f"{_f}(target-on-inf-neg)", lambda fn=_fn: _close(fn(np.array([[-INF, 0.0]]), np.array([0])), INF),
+         ("value", bool)),
+        (f"{_f}(nan-row)", lambda fn=_fn: _close(fn(np.array([[NAN, 0.0]]), np.array([1])), NAN), ("value", bool)),
+        (f"{_f}(+inf-row)", lambda fn=_fn: _close(fn(np.array([[INF, 0.0]]), np.array([1])), NAN), ("value", bool)),
+        (f"{_f}(reduction='avg')", lambda fn=_fn: fn(_X24, _T2, reduction="avg"), Raises((ValueError,), "reduction")),
+        (f"{_f}(axis=2)", lambda fn=_fn: fn(_X24, _T2, axis=2), Raises((AxisError,), "axis")),
+    ]
+    if torch is not None:
+        _KROWS.append((f"{_f}(torch-logits-numpy-target)", lambda fn=_fn, k=_kind: (
+            lambda r: is_tensor(r) and r.dtype == torch.float32 and _close(r, _ce_ref(_X24, _T2, k), 1e-5))(
+            fn(_tensor(_X24.tolist(), "float32"), _T2, reduction="none")), ("value", bool)))
+
+_KROWS += [
+    ("sparsemax_loss(ok)", lambda: _close(sm.sparsemax_loss(_X24, _T2), _sparsemax_loss_ref(_X24, _T2), 1e-12, 1e-15),
+     ("value", bool)),
+    ("sparsemax_loss(target-out-of-range)", lambda: sm.sparsemax_loss(_X24, np.array([1, 4])),
+     Raises((ValueError, IndexError), "target")),
+    ("sparsemax_loss(target-negative)", lambda: sm.sparsemax_loss(_X24, np.array([-1, 0])),
+     Raises((ValueError, IndexError), "target")),
+    ("sparsemax_loss(target-bool)", lambda: sm.sparsemax_loss(_X24, np.array([True, False])),
+     Raises((TypeError,), "target")),
+    ("sparsemax_loss(target-str)", lambda: sm.sparsemax_loss(_X24, "a"), Raises((TypeError,), "target")),
+    ("sparsemax_loss(target-shape)", lambda: sm.sparsemax_loss(_X24, np.array([1, 2, 0])),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-float-wrong-shape)", lambda: sm.sparsemax_loss(_X24, np.array([1.0, 2.0])),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-not-a-distribution)", lambda: sm.sparsemax_loss(_X24, np.full((2, 4), 0.5)),
+     Raises((ValueError,), "target")),
+    ("sparsemax_loss(target-distribution)", lambda: _close(sm.sparsemax_loss(_X24, np.eye(4)[_T2]),
+                                                           _sparsemax_loss_ref(_X24, _T2), 1e-12, 1e-15), ("value", bool)),
+    ("sparsemax_loss(empty-class-axis)", lambda: sm.sparsemax_loss(np.zeros((2, 0)), np.array([0, 0])),
+     Raises((ValueError,), "x")),
+    ("sparsemax_loss(0-d)", lambda: sm.sparsemax_loss(np.array(1.0), np.array(0)), Raises((ValueError,), "x")),
+    ("sparsemax_loss(empty-batch)", lambda: to_f64(sm.sparsemax_loss(np.zeros((0, 3)), np.zeros(0, np.int64))).shape
+     == (0,), ("value", bool)),
+    ("sparsemax_loss(target-on-inf-neg)", lambda: _close(sm.sparsemax_loss(np.array([[-INF, 0.0]]), np.array([0])), [INF]),
+     ("value", bool)),
+    ("sparsemax_loss(nan-row)", lambda: _close(sm.sparsemax_loss(np.array([[NAN, 0.0]]), np.array([0])), [NAN]),
+     ("value", bool)),
+    ("sparsemax_loss(reduction='avg')", lambda: sm.sparsemax_loss(_X24, _T2, reduction="avg"),
+     Raises((ValueError,), "reduction")),
+    ("sparsemax_loss(huge-offset)", lambda: _close(sm.sparsemax_loss(_X24 + 1e15, _T2), _sparsemax_loss_ref(_X24, _T2),
+                                                   1e-9, 1e-9), ("value", bool)),
+]
+
+_Y = np.array([[0.55, 0.45, 0.0]])
+_KROWS += [
+    ("sparsemax_backward(ok)", lambda: _close(sm.sparsemax_backward(_Y, np.array([[1.0, 2.0, 3.0]])), [[-0.5, 0.5, 0.0]]),
+     ("value", bool)),
+    ("sparsemax_backward(grad-shape)", lambda: sm.sparsemax_backward(_Y, np.ones(3)), Raises((ValueError,), "grad")),
+    ("sparsemax_backward(grad-int)", lambda: sm.sparsemax_backward(_Y, np.array([[1, 2, 3]])),
+     Raises((TypeError,), "grad")),
+    ("sparsemax_backward(grad-bool)", lambda: sm.sparsemax_backward(_Y, np.ones((1, 3), bool)),
+     Raises((TypeError,), "grad")),
+    ("sparsemax_backward(grad-str)", lambda: sm.sparsemax_backward(_Y, "abc"), Raises((TypeError,), "grad")),
+    ("sparsemax_backward(y-int)", lambda: sm.sparsemax_backward(np.array([[1, 0]]), np.ones((1, 2))),
+     Raises((TypeError,), "y")),
+    ("sparsemax_backward(axis=2)", lambda: sm.sparsemax_backward(_Y, np.ones((1, 3)), axis=2),
+     Raises((AxisError,), "axis")),
+    ("sparsemax_backward(axis=0)", lambda: _close(sm.sparsemax_backward(_Y.T.copy(), np.array([[1.0], [2.0], [3.0]]),
+                                                                        axis=0), [[-0.5], [0.5], [0.0]]), ("value", bool)),
+    ("sparsemax_backward(grad-float32)", lambda: (lambda r: r.dtype == np.float32 and _close(r, [[-0.5, 0.5, 0.0]]))(
+        sm.sparsemax_backward(_Y, np.array([[1.0, 2.0, 3.0]], np.float32))), ("value", bool)),
+    ("sparsemax_backward(nan-y)", lambda: _close(sm.sparsemax_backward(np.array([NAN, NAN]), np.ones(2)), [NAN, NAN]),
+     ("value", bool)),
+    ("sparsemax_backward(empty)", lambda: to_f64(sm.sparsemax_backward(np.zeros((2, 0)), np.zeros((2, 0)))).shape
+     == (2, 0), ("value", bool)),
+    ("sparsemax_backward(0-d)", lambda: _close(sm.sparsemax_backward(np.array(1.0), np.array(3.0)), 0.0),
+     ("value", bool)),
+]
+if torch is not None:
+    _KROWS.append(("sparsemax_backward(torch-y-numpy-grad)", lambda: (lambda r: is_tensor(r) and _close(
+        r, [[-0.5, 0.5, 0.0]]))(sm.sparsemax_backward(torch.tensor(_Y), np.array([[1.0, 2.0, 3.0]]))), ("value", bool)))
+
+_C2 = np.array([[0.0, -20.0], [0.0, 0.0]])
+_KROWS += [
+    ("softmax_collapse(float32)", lambda: (lambda r: (r.fraction_sum_is_one, r.fraction_gap, r.rows) == (0.5, 0.5, 2))(
+        sm.softmax_collapse(_C2)), ("value", bool)),
+    ("softmax_collapse(float64)", lambda: sm.softmax_collapse(_C2, dtype="float64").fraction_gap == 0.0, ("value", bool)),
+    ("softmax_collapse(bfloat16-threshold)", lambda: abs(sm.softmax_collapse(_C2, dtype="bfloat16").threshold
+                                                         - 7 * math.log(2)) < 1e-12, ("value", bool)),
+    ("softmax_collapse(np.float16)", lambda: sm.softmax_collapse(_C2, dtype=np.float16).dtype == "float16",
+     ("value", bool)),
+    ("softmax_collapse(dtype='int32')", lambda: sm.softmax_collapse(_C2, dtype="int32"),
+     Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(dtype=3)", lambda: sm.softmax_collapse(_C2, dtype=3), Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(dtype=None)", lambda: sm.softmax_collapse(_C2, dtype=None), Raises((ValueError, TypeError), "dtype")),
+    ("softmax_collapse(non-finite-rows)", lambda: (lambda r: not r.sum_is_one.any() and not r.gap_exceeds.any()
+                                                   and np.isnan(r.gap).all())(
+        sm.softmax_collapse(np.array([[NAN, 0.0], [INF, 0.0], [-INF, -INF]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(tie)", lambda: (lambda r: r.gap[0] == 0 and not r.sum_is_one[0])(
+        sm.softmax_collapse(np.array([[5.0, 5.0, 1.0]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(one-class)", lambda: (lambda r: np.isposinf(r.gap).all() and r.sum_is_one.all())(
+        sm.softmax_collapse(np.array([[1.0], [2.0]]), per_row=True)), ("value", bool)),
+    ("softmax_collapse(empty-class-axis)", lambda: sm.softmax_collapse(np.zeros((2, 0))),
+     Raises((ValueError,), "logits")),
+    ("softmax_collapse(0-d)", lambda: sm.softmax_collapse(np.array(1.0)), Raises((ValueError,), "logits")),
+    ("softmax_collapse(int-logits)", lambda: sm.softmax_collapse(np.array([[1, 2]])), Raises((TypeError,), "logits")),
+    ("softmax_collapse(per_row=1)", lambda: sm.softmax_collapse(_C2, per_row=1), Raises((TypeError,), "per_row")),
+    ("softmax_collapse(axis=2)", lambda: sm.softmax_collapse(_C2, axis=2), Raises((AxisError,), "axis")),
+    ("softmax_collapse(empty-batch)", lambda: (lambda r: r.rows == 0 and math.isnan(r.fraction_gap))(
+        sm.softmax_collapse(np.zeros((0, 2)))), ("value", bool)),
+]
+CONFIG_CASES += _KROWS
+
+
+# --- density estimation and the vMF distribution: data / parameter arguments ---------------------
+def _no_warn(fn):
+    """Runs fn with warnings turned into errors (a hostile input must not pass with only a warning
+    unless documented: on_unnormalized="warn")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn()
+
+
+def _gauss_kde_ref(Y, X, h):
+    """log mean_j N(y; x_j, h^2 I) in float64, log-sum-exp shifted."""
+    Y, X = np.asarray(Y, np.float64), np.asarray(X, np.float64)
+    d = X.shape[1]
+    e = -np.sum((Y[:, None, :] - X[None, :, :]) ** 2, axis=-1) / (2 * h * h)
+    m = np.max(e, axis=1, keepdims=True)
+    return (m[:, 0] + np.log(np.mean(np.exp(e - m), axis=1)) - d / 2 * np.log(2 * np.pi * h * h))
+
+
+def _vmf_logc64(d, k):
+    return float(_vmf_scalar("vmf_log_c", float(d), float(k)))
+
+
+_KX = np.array([[0.0, 0.0], [1.0, 0.5], [-1.0, 2.0], [0.5, -0.5]])
+_KU = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.6, 0.8]])
+_MU = np.array([0.0, 0.0, 1.0])
+_kde = sm.kde_logpdf
+_KROWS2 = [
+    ("kde_logpdf(gaussian)", lambda: _close(_kde(_KX[:2], _KX, bandwidth=1.0), _gauss_kde_ref(_KX[:2], _KX, 1.0), 1e-12),
+     ("value", bool)),
+    ("kde_logpdf(far-query-no-underflow)", lambda: _close(_kde(np.array([[1e4, 0.0]]), _KX, bandwidth=0.01),
+                                                          _gauss_kde_ref([[1e4, 0.0]], _KX, 0.01), 1e-12), ("value", bool)),
+    ("kde_logpdf(nan-in-X)", lambda: _kde(_KX[:1], np.array([[NAN, 0.0], [1.0, 1.0]]), bandwidth=1.0),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(inf-in-X)", lambda: _kde(_KX[:1], np.array([[INF, 0.0], [1.0, 1.0]]), bandwidth=1.0),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(nan-in-Y)", lambda: _kde(np.array([[NAN, 0.0]]), _KX, bandwidth=1.0), Raises((ValueError,), "Y")),
+    ("kde_logpdf(d-mismatch)", lambda: _kde(np.ones((2, 3)), _KX, bandwidth=1.0), Raises((ValueError,), "Y")),
+    ("kde_logpdf(n=0)", lambda: _kde(_KX[:1], np.zeros((0, 2)), bandwidth=1.0), Raises((ValueError,), "X")),
+    ("kde_logpdf(no-queries)", lambda: to_f64(_kde(np.zeros((0, 2)), _KX, bandwidth=1.0)).shape == (0,),
+     ("value", bool)),
+    ("kde_logpdf(int-X)", lambda: _kde(_KX[:1], np.ones((3, 2), np.int64), bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(bool-X)", lambda: _kde(_KX[:1], np.ones((3, 2), bool), bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(str-X)", lambda: _kde(_KX[:1], "abc", bandwidth=1.0), Raises((TypeError,), "X")),
+    ("kde_logpdf(kernel='tophat')", lambda: _kde(_KX[:1], _KX, kernel="tophat"), Raises((ValueError,), "kernel")),
+    ("kde_logpdf(covariance='weird')", lambda: _kde(_KX[:1], _KX, covariance="weird"),
+     Raises((ValueError,), "covariance")),
+    ("kde_logpdf(scott-one-point)", lambda: _kde(_KX[:1], _KX[:1]), Raises((ValueError,), "bandwidth")),
+    ("kde_logpdf(weights-negative)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.array([1.0, -1, 1, 1])),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(weights-zero-sum)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.zeros(4)),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(weights-shape)", lambda: _kde(_KX[:1], _KX, bandwidth=1.0, weights=np.ones(3)),
+     Raises((ValueError,), "weights")),
+    ("kde_logpdf(vmf)", lambda: _close(_kde(_KU[:1], _KU, bandwidth=5.0, kernel="vmf"), [np.log(np.mean(np.exp(
+        _vmf_logc64(3, 5.0) + 5.0 * (_KU @ _KU[0]))))], 1e-12), ("value", bool)),
+    ("kde_logpdf(vmf-zero-row)", lambda: _kde(_KU[:1], np.vstack([_KU, np.zeros(3)]), bandwidth=5.0, kernel="vmf"),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-nan)", lambda: _kde(_KU[:1], np.vstack([_KU, [NAN, 0, 0]]), bandwidth=5.0, kernel="vmf"),
+     Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-unnormalized-raise)", lambda: _kde(_KU[:1], 2 * _KU, bandwidth=5.0, kernel="vmf",
+                                                        on_unnormalized="raise"), Raises((ValueError,), "X")),
+    ("kde_logpdf(vmf-on_unnormalized='x')", lambda: _kde(_KU[:1], _KU, bandwidth=5.0, kernel="vmf", on_unnormalized="x"),
+     Raises((ValueError,), "on_unnormalized")),
+]
+for _bname, _bw, _exp in [("0", 0.0, ValueError), ("-1", -1.0, ValueError), ("nan", NAN, ValueError),
+                          ("inf", INF, ValueError), ("'x'", "x", ValueError), ("None", None, TypeError),
+                          ("True", True, TypeError), ("[1.0]", [1.0], TypeError)]:
+    _KROWS2.append((f"kde_logpdf(bandwidth={_bname})", lambda bw=_bw: _kde(_KX[:1], _KX, bandwidth=bw),
+                    Raises((_exp,), "bandwidth")))
+    if _bname in ("0", "-1", "nan", "inf", "'x'"):
+        _KROWS2.append((f"kde_logpdf(vmf,kappa={_bname})", lambda bw=_bw: _kde(_KU[:1], _KU, bandwidth=bw, kernel="vmf"),
+                        Raises((_exp,), "kappa")))
+if torch is not None:
+    _KROWS2.append(("kde_logpdf(torch-float32)", lambda: (lambda r: is_tensor(r) and _close(
+        r, _gauss_kde_ref(_KX[:2], _KX, 1.0), 1e-5))(_kde(_tensor(_KX[:2].tolist(), "float32"), _tensor(_KX.tolist()),
+                                                          bandwidth=1.0)), ("value", bool)))
+
+_KROWS2 += [
+    ("GaussianKDE(unfitted)", lambda: sm.GaussianKDE(1.0).score_samples(_KX), Raises((ValueError,), "GaussianKDE")),
+    ("GaussianKDE(fit-score_samples)", lambda: _close(sm.GaussianKDE(1.0).fit(_KX).score_samples(_KX),
+                                                      _gauss_kde_ref(_KX, _KX, 1.0), 1e-12), ("value", bool)),
+    ("GaussianKDE(score)", lambda: _close(sm.GaussianKDE(1.0).fit(_KX).score(_KX),
+                                          np.sum(_gauss_kde_ref(_KX, _KX, 1.0)), 1e-12), ("value", bool)),
+    ("GaussianKDE(fit-nan)", lambda: sm.GaussianKDE(1.0).fit(np.array([[NAN, 0.0], [0.0, 1.0]])),
+     Raises((ValueError,), "X")),
+    ("GaussianKDE(fit-n=0)", lambda: sm.GaussianKDE(1.0).fit(np.zeros((0, 2))), Raises((ValueError,), "X")),
+    ("GaussianKDE(bandwidth=-1)", lambda: sm.GaussianKDE(-1.0).fit(_KX), Raises((ValueError,), "bandwidth")),
+    ("GaussianKDE(score_samples-d-mismatch)", lambda: sm.GaussianKDE(1.0).fit(_KX).score_samples(np.ones((1, 3))),
+     Raises((ValueError,), "Y")),
+    ("GaussianKDE(sample)", lambda: (lambda s: s.shape == (3, 2) and np.isfinite(s).all())(
+        sm.GaussianKDE(1.0).fit(_KX).sample(3, seed=0)), ("value", bool)),
+    ("GaussianKDE(sample-n=-1)", lambda: sm.GaussianKDE(1.0).fit(_KX).sample(-1, seed=0),
+     Raises((ValueError,), "n_samples")),
+    ("GaussianKDE(sample-n=1.5)", lambda: sm.GaussianKDE(1.0).fit(_KX).sample(1.5, seed=0),
+     Raises((TypeError,), "n_samples")),
+    ("GaussianKDE(cv_scores-negative)", lambda: sm.GaussianKDE(1.0).fit(_KX).cv_scores([1.0, -1.0]),
+     Raises((ValueError,), "bandwidths")),
+    ("VonMisesFisherKDE(unfitted)", lambda: sm.VonMisesFisherKDE(5.0).score_samples(_KU),
+     Raises((ValueError,), "VonMisesFisherKDE")),
+    ("VonMisesFisherKDE(kappa=0)", lambda: sm.VonMisesFisherKDE(0.0).fit(_KU), Raises((ValueError,), "kappa")),
+    ("VonMisesFisherKDE(kappa=-1)", lambda: sm.VonMisesFisherKDE(-1.0).fit(_KU), Raises((ValueError,), "kappa")),
+    ("VonMisesFisherKDE(fit-zero-row)", lambda: sm.VonMisesFisherKDE(5.0).fit(np.vstack([_KU, np.zeros(3)])),
+     Raises((ValueError,), "X")),
+    ("VonMisesFisherKDE(fit-n=0)", lambda: sm.VonMisesFisherKDE(5.0).fit(np.zeros((0, 3))), Raises((ValueError,), "X")),
+    ("VonMisesFisherKDE(score_samples-d-mismatch)", lambda: sm.VonMisesFisherKDE(5.0).fit(_KU).score_samples(
+        np.array([[1.0, 0.0]])), Raises((ValueError,), "Y")),
+    ("VonMisesFisherKDE(rot-identical-points)", lambda: (lambda k: k > 0 and math.isfinite(k))(
+        sm.VonMisesFisherKDE().fit(np.tile(_MU, (3, 1))).kappa_), ("value", bool)),
+    ("VonMisesFisherKDE(sample)", lambda: (lambda s: s.shape == (2, 3) and _close(np.linalg.norm(s, axis=1), [1, 1], 1e-12))(
+        sm.VonMisesFisherKDE(5.0).fit(_KU).sample(2, seed=0)), ("value", bool)),
+    ("SoftmaxCollapse(fields)", lambda: (lambda r: (r.rows, r.dtype, r.gap) == (2, "float32", None))(
+        sm.SoftmaxCollapse(0.5, 0.5, 1.0, "float32", 2)), ("value", bool)),
+    ("SoftmaxCollapse(returned-by-softmax_collapse)", lambda: isinstance(
+        sm.softmax_collapse(np.array([[0.0, -20.0]])), sm.SoftmaxCollapse), ("value", bool)),
+]
+
+_vl = sm.vmf_logpdf
+_KROWS2 += [
+    ("vmf_logpdf(ok)", lambda: _close(_vl(_KU, _MU, 2.0), _vmf_logc64(3, 2.0) + 2.0 * (_KU @ _MU), 1e-13),
+     ("value", bool)),
+    ("vmf_logpdf(kappa=0)", lambda: _close(_vl(_KU, _MU, 0.0), np.full(4, _vmf_logc64(3, 0.0)), 1e-13), ("value", bool)),
+    ("vmf_logpdf(kappa=inf)", lambda: _close(_vl(np.vstack([_KU, _MU]), _MU, INF), [-INF] * 4 + [INF]), ("value", bool)),
+    ("vmf_logpdf(kappa=nan)", lambda: _close(_vl(_KU, _MU, NAN), [NAN] * 4), ("value", bool)),
+    ("vmf_logpdf(x-nan)", lambda: _close(_vl(np.array([[NAN, 0, 0]]), _MU, 1.0), [NAN]), ("value", bool)),
+    # log C_3(k) + k = log(k / 2 pi) - log1p(-e^-2k): no cancellation of two 1e12 terms allowed
+    ("vmf_logpdf(kappa=1e12-at-mode)", lambda: _close(_vl(_MU[None], _MU, 1e12), [math.log(1e12 / (2 * math.pi))], 1e-13),
+     ("value", bool)),
+    ("vmf_logpdf(kappa-array)", lambda: _close(_vl(_KU, _MU, np.array([1.0, 2.0, 3.0, 4.0])), [
+        _vmf_logc64(3, k) + k * c for k, c in zip([1.0, 2.0, 3.0, 4.0], _KU @ _MU)], 1e-13), ("value", bool)),
+    ("vmf_logpdf(kappa=-1)", lambda: _vl(_KU, _MU, -1.0), Raises((ValueError,), "kappa")),
+    ("vmf_logpdf(kappa-str)", lambda: _vl(_KU, _MU, "a"), Raises((TypeError,), "kappa")),
+    ("vmf_logpdf(kappa-not-broadcast)", lambda: _vl(_KU, _MU, np.ones(3)), Raises((ValueError,), "kappa")),
+    ("vmf_logpdf(mu-shape)", lambda: _vl(_KU, _MU[:2], 1.0), Raises((ValueError,), "mu")),
+    ("vmf_logpdf(mu-not-unit)", lambda: _vl(_KU, 2 * _MU, 1.0), Raises((ValueError,), "mu")),
+    ("vmf_logpdf(x-not-unit)", lambda: _vl(2 * _KU, _MU, 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(d=1)", lambda: _vl(np.ones((2, 1)), np.ones(1), 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(0-d)", lambda: _vl(np.array(1.0), _MU, 1.0), Raises((ValueError,), "x")),
+    ("vmf_logpdf(bool-mu)", lambda: _vl(_KU, np.array([False, False, True]), 1.0), Raises((TypeError,), "mu")),
+    ("vmf_logpdf(empty)", lambda: to_f64(_vl(np.zeros((0, 3)), _MU, 2.0)).shape == (0,), ("value", bool)),
+    ("vmf_fit(ok)", lambda: (lambda r: _close(r[0], _KU.mean(0) / np.linalg.norm(_KU.mean(0)), 1e-14) and abs(
+        r[1] - _vmf_kappa_mle(3.0, float(np.linalg.norm(_KU.mean(0))))) <= 1e-12 * r[1])(sm.vmf_fit(_KU)),
+     ("value", bool)),
+    ("vmf_fit(identical-points)", lambda: (lambda r: _close(r[0], _MU) and r[1] > 1e12)(sm.vmf_fit(np.tile(_MU, (3, 1)))),
+     ("value", bool)),
+    ("vmf_fit(opposite-points)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and r[1] == 0.0)(
+        sm.vmf_fit(np.array([_MU, -_MU]))), ("value", bool)),
+    ("vmf_fit(nan)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and math.isnan(r[1]))(
+        sm.vmf_fit(np.array([_MU, [NAN, 0, 0]]))), ("value", bool)),
+    ("vmf_fit(weights-nan)", lambda: (lambda r: np.isnan(to_f64(r[0])).all() and math.isnan(r[1]))(
+        sm.vmf_fit(_KU, np.array([1.0, NAN, 1, 1]))), ("value", bool)),
+    ("vmf_fit(n=0)", lambda: sm.vmf_fit(np.zeros((0, 3))), Raises((ValueError,), "X")),
+    ("vmf_fit(1-d)", lambda: sm.vmf_fit(_MU), Raises((ValueError,), "X")),
+    ("vmf_fit(d=1)", lambda: sm.vmf_fit(np.ones((3, 1))), Raises((ValueError,), "X")),
+    ("vmf_fit(not-unit)", lambda: sm.vmf_fit(2 * _KU), Raises((ValueError,), "X")),
+    ("vmf_fit(weights-negative)", lambda: sm.vmf_fit(_KU, np.array([1.0, -1, 1, 1])), Raises((ValueError,), "weights")),
+    ("vmf_fit(weights-zero-sum)", lambda: sm.vmf_fit(_KU, np.zeros(4)), Raises((ValueError,), "weights")),
+    ("vmf_fit(weights-shape)", lambda: sm.vmf_fit(_KU, np.ones(3)), Raises((ValueError,), "weights")),
+    ("vmf_sample(ok)", lambda: (lambda s: s.shape == (3, 3) and _close(np.linalg.norm(s, axis=1), [1] * 3, 1e-12))(
+        sm.vmf_sample(_MU, 2.0, 3, seed=0)), ("value", bool)),
+    ("vmf_sample(n=0)", lambda: to_f64(sm.vmf_sample(_MU, 2.0, 0, seed=0)).shape == (0, 3), ("value", bool)),
+    ("vmf_sample(kappa=inf)", lambda: _close(sm.vmf_sample(_MU, INF, 2, seed=0), [_MU, _MU]), ("value", bool)),
+    ("vmf_sample(kappa=nan)", lambda: np.isnan(to_f64(sm.vmf_sample(_MU, NAN, 2, seed=0))).all(), ("value", bool)),
+    ("vmf_sample(mu-nan)", lambda: np.isnan(to_f64(sm.vmf_sample(np.array([NAN, 0, 1.0]), 1.0, 2, seed=0))).all(),
+     ("value", bool)),
+    ("vmf_sample(kappa=1e300)", lambda: (lambda s: np.all(np.abs(s[:, 2] - 1) == 0) and np.all(np.abs(s[:, :2]) < 1e-140))(
+        to_f64(sm.vmf_sample(_MU, 1e300, 2, seed=0))), ("value", bool)),
+    ("vmf_sample(np.int64-n)", lambda: to_f64(sm.vmf_sample(_MU, 1.0, np.int64(2), seed=0)).shape == (2, 3),
+     ("value", bool)),
+    ("vmf_sample(kappa=-1)", lambda: sm.vmf_sample(_MU, -1.0, 2, seed=0), Raises((ValueError,), "kappa")),
+    ("vmf_sample(kappa-array)", lambda: sm.vmf_sample(_MU, np.array([1.0, 2.0]), 2, seed=0),
+     Raises((ValueError,), "kappa")),
+    ("vmf_sample(kappa-str)", lambda: sm.vmf_sample(_MU, "a", 2, seed=0), Raises((TypeError,), "kappa")),
+    ("vmf_sample(mu-not-unit)", lambda: sm.vmf_sample(2 * _MU, 1.0, 2, seed=0), Raises((ValueError,), "mu")),
+    ("vmf_sample(d=1)", lambda: sm.vmf_sample(np.ones(1), 1.0, 2, seed=0), Raises((ValueError,), "mu")),
+    ("vmf_sample(seed='x')", lambda: sm.vmf_sample(_MU, 1.0, 2, seed="x"), Raises((TypeError, ValueError), "seed")),
+]
+for _nname, _n, _exp in [("-1", -1, ValueError), ("1.5", 1.5, TypeError), ("True", True, TypeError),
+                         ("'3'", "3", TypeError), ("None", None, TypeError)]:
+    _KROWS2.append((f"vmf_sample(n={_nname})", lambda n=_n: sm.vmf_sample(_MU, 2.0, n, seed=0), Raises((_exp,), "n")))
+if torch is not None:
+    _KROWS2 += [
+        ("vmf_logpdf(torch-float32)", lambda: (lambda r: is_tensor(r) and r.dtype == torch.float32 and _close(
+            r, _vmf_logc64(3, 2.0) + 2.0 * (_KU @ _MU), 1e-5))(_vl(_tensor(_KU.tolist(), "float32"),
+                                                                _tensor(_MU.tolist(), "float32"), 2.0)), ("value", bool)),
+        ("vmf_fit(torch)", lambda: is_tensor(sm.vmf_fit(_tensor(_KU.tolist()))[0]), ("value", bool)),
+        ("vmf_sample(torch-float32)", lambda: (lambda s: is_tensor(s) and s.dtype == torch.float32 and tuple(s.shape)
+                                               == (2, 3))(sm.vmf_sample(_tensor(_MU.tolist(), "float32"), 1.0, 2, seed=0)),
+         ("value", bool)),
+    ]
+CONFIG_CASES += [(cid, (lambda f=f: _no_warn(f)), e) for cid, f, e in _KROWS2]
 
 
 def run_config_case(case) -> Outcome:
