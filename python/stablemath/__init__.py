@@ -36,7 +36,14 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Sets the number of threads the kernels use (results do not depend on it)."""
-    _core.set_num_threads(int(n))
+    import operator
+    if isinstance(n, bool):
+        raise TypeError("n: expected an integer, got bool")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"n: expected an integer, got {type(n).__name__}") from None
+    _core.set_num_threads(n)
 
 
 def cpu_isa() -> str:

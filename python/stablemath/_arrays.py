@@ -153,7 +153,7 @@ def _aux_dtype_check(dtype_name: str, is_complex: bool, name: str, kind: str) ->
             raise TypeError(f"{name}: expected a boolean mask, got dtype {dtype_name}")
     elif is_complex:
         raise TypeError(f"{name}: complex weights are not supported")
-    elif dtype_name == "bool" or dtype_name.startswith(("str", "object", "bytes", "<U", "void")):
+    elif dtype_name == "bool" or dtype_name.startswith(("str", "object", "bytes", "<U", "void", "datetime", "timedelta")):
         raise TypeError(f"{name}: expected real numbers, got dtype {dtype_name}")
     return True
 

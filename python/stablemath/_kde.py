@@ -569,4 +569,11 @@ def kde_logpdf(Y, X, bandwidth="scott", kernel="gaussian", weights=None, **optio
         est = VonMisesFisherKDE(bandwidth, **options)
     else:
         raise ValueError(f"kernel: expected 'gaussian' or 'vmf', got {kernel!r}")
-    return est.fit(X, sample_weight=weights).score_samples(Y)
+    try:
+        est.fit(X, sample_weight=weights)
+    except (TypeError, ValueError) as e:  # the estimators call it sample_weight; here it is weights
+        msg = str(e)
+        if msg.startswith("sample_weight"):
+            raise type(e)("weights" + msg[len("sample_weight"):]) from None
+        raise
+    return est.score_samples(Y)

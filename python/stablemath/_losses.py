@@ -178,6 +178,8 @@ class SoftmaxCollapse:
 
 
 def _precision_name(dtype) -> str:
+    if dtype is None:  # np.dtype(None) would silently mean float64
+        raise TypeError(f"dtype: expected one of {tuple(_PRECISION)} or a NumPy/torch dtype, got None")
     name = str(dtype)
     if name.startswith("torch."):
         name = name[len("torch."):]

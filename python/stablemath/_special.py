@@ -15,6 +15,12 @@ _OPS = {"log_i": 0, "log_k": 1, "log_ie": 2, "log_ke": 3, "ratio_i": 4, "ratio_k
         "vmf_log_c_scaled": 8, "vmf_kappa_mle": 9}
 
 
+def _no_negative_strides(a):
+    """torch.as_tensor refuses negative strides: copy only such arrays (keeps 0-d arrays 0-d)."""
+    a = np.asarray(a)
+    return a.copy() if any(st < 0 for st in a.strides) else a
+
+
 def _result_dtype(convs: list[Converted]):
     """float64 if any array is float64 or every argument is a Python number; float32 otherwise
     (float16 and bfloat16 are computed and returned in float32: log I_v(x) leaves their range)."""
@@ -37,7 +43,7 @@ def _elementwise(op: str, names: tuple[str, ...], args: tuple):
         raise ValueError(f"{' and '.join(names)}: shapes do not broadcast ({shapes})") from None
     if lib == "torch":
         torch = _torch()
-        arrays = [c.native.to(dtype) if c.kind == "torch" else torch.as_tensor(np.asarray(c.native), dtype=dtype)
+        arrays = [c.native.to(dtype) if c.kind == "torch" else torch.as_tensor(_no_negative_strides(c.native), dtype=dtype)
                   for c in convs]
         out = torch.empty(shape, dtype=dtype)
         core = [a.numpy() for a in arrays]

@@ -194,7 +194,10 @@ def vmf_fit(X, weights=None, *, atol=None):
 def _rng(seed):
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"seed: expected None, an integer, a sequence of integers or a numpy Generator ({e})") from None
 
 
 def _sample_w(rng, d, kappa, n):

@@ -42,16 +42,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 #   convert Sparse layout tensor to numpy...") without the argument's name; a nested tensor raises
 #   RuntimeError("Internal error: NestedTensorImpl doesn't support sizes") from x.shape. Expected:
 #   TypeError("x: ...") (or "b: ...", "where: ...").
-# negative strides (element-wise, log-Bessel and vMF): _special._elementwise converts a NumPy argument for a torch call
-#   with torch.as_tensor, which refuses negative strides: ValueError("At least one stride in the
-#   given numpy array is negative...") naming neither v nor x. Expected: the value (as for the
-#   weights and masks, which _arrays.Converted.aux now copies first).
 # huge orders and arguments (element-wise, beyond the documented x <= 1e300): with x >= ~1e307 and
 #   v >= ~1e150 log_bessel_ie(v, x) is -v^2/x instead of -v^2/(2x) (log_bessel_ke likewise):
 #   log_bessel_ie(1e200, 1e308) = -1e92, expected -5e91 (mpmath / Debye expansion); at v = x = max
 #   bessel_k_ratio gives inf and log_bessel_ie/ke -inf (expected 2.414, -8.4e307 / 8.4e307):
 #   an intermediate like v^2 + x^2 overflows. Found by tests/fuzz/fuzz_api.py.
-# datetime weights: b of dtype datetime64/timedelta64 is accepted as numbers; expected TypeError.
 # self-overlapping out: out= with elements that share memory (torch .expand(), writeable
 #   as_strided with stride 0, out=x for an expanded x) is accepted; rows overwrite each other:
 #   softmax([[0, 1, 2], [5, 0, 0]], out=torch.zeros(3).expand(2, 3)) returns row 2's softmax in
@@ -60,45 +55,19 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 # 0-d out: softmax(np.array(0.5), out=o) with o a 0-d array writes o but returns a NumPy scalar
 #   (Converted.wrap turns every 0-d NumPy result into a scalar), not o; out is "Returned", and
 #   NumPy's own out= returns the out array also when it is 0-d.
-# softmax_collapse(x, dtype=None): np.dtype(None) is float64, so None is taken as "float64" instead of
-#   being refused (the docstring lists the four dtype names or a NumPy/torch dtype).
-# kde_logpdf weights: the bad-weight errors come from the estimators' fit(X, sample_weight) and name
-#   sample_weight, an argument kde_logpdf does not have (its parameter is weights).
-# vmf_sample seed: seed="x" reaches numpy.random.default_rng, whose TypeError ("SeedSequence expects
-#   int or sequence of ints ...") does not name seed.
-# vmf_kappa_mle domain: the rbar = 0 -> 0 and rbar = 1 -> inf shortcuts run before the check of d:
-#   vmf_kappa_mle(1.5, 0.0) = 0, vmf_kappa_mle(1.5, 1.0) = inf, but vmf_kappa_mle(1.5, 0.5) = NaN; the
-#   docstring says 1 < d < 2 gives NaN (d < 1 does give NaN). Found by tests/fuzz/fuzz_api.py.
-# set_num_threads: int(n) truncates 1.5 to 1 and accepts "2" and True; None raises int()'s
-#   TypeError without naming n. Expected: TypeError("n: ...") as for axis.
 KNOWN_BUGS = [
     (r".*", r"^layout/neg-bit|^weights/neg-bit-b$|^out/torch-neg-bit$",
      "BUG: torch tensor with the negative bit set -> RuntimeError from Tensor.numpy()"),
     (r".*", r"^layout/torch-(sparse_coo|sparse_csr|mkldnn|nested)$|^weights/sparse-b$|^where/sparse-mask$",
      "BUG: sparse/mkldnn tensor -> TypeError not naming the argument; nested -> RuntimeError"),
-    (r"log_bessel_.*|bessel_._ratio|vmf_log_normalizer|vmf_mean_resultant|vmf_kappa_mle",
-     r"^ew-mixed/negative-stride-numpy-(v-torch-x|x-torch-v)$",
-     "BUG: negative-stride NumPy v/x with a torch argument -> ValueError from torch.as_tensor, no argument name"),
     (r"log_bessel_.*|bessel_._ratio", r"^ew-values/huge-v-and-x/",
      "BUG: x >= ~1e307 with v >= ~1e150: log_bessel_ie/ke off by a factor 2 (-v^2/x instead of -v^2/(2x)); "
      "v = x = max: bessel_k_ratio inf (expected 1 + sqrt 2)"),
-    (r"logsumexp", r"^weights/(datetime64|timedelta64)$",
-     "BUG: datetime64/timedelta64 weights accepted as numbers, expected TypeError naming b"),
     (r"softmax|log_softmax|sparsemax",
      r"^out/(self-overlapping\(as_strided-writeable\)|torch-self-overlapping\(expand\)|torch-in-place-on-expanded-input)$",
      "BUG: self-overlapping out= (expand / stride 0) accepted, rows overwrite each other: silently wrong"),
     (r"softmax|log_softmax|sparsemax", r"^out/0-d(-in-place)?$",
      "BUG: out= a 0-d array returns a NumPy scalar, not out"),
-    (r"softmax_collapse", r"^softmax_collapse\(dtype=None\)$",
-     "BUG: softmax_collapse(dtype=None) silently means float64 (np.dtype(None)); expected an error naming dtype"),
-    (r"kde_logpdf", r"^kde_logpdf\(weights-(negative|zero-sum|shape)\)$",
-     "BUG: kde_logpdf(..., weights=bad) raises ValueError naming sample_weight (the estimators' name), not weights"),
-    (r"vmf_sample", r"^vmf_sample\(seed='x'\)$",
-     "BUG: vmf_sample(seed='x') -> NumPy's TypeError from SeedSequence, not naming seed"),
-    (r"vmf_kappa_mle", r"^ew-values/vmf-d=1\.5/",
-     "BUG: vmf_kappa_mle(1.5, 0) = 0 and vmf_kappa_mle(1.5, 1) = inf; documented NaN for 1 < d < 2 (as (1.5, 0.5))"),
-    (r"set_num_threads", r"^set_num_threads\((1\.5|'2'|True|None)\)$",
-     "BUG: set_num_threads(1.5 / '2' / True) accepted via int(n); None -> TypeError not naming n"),
 ]
 
 

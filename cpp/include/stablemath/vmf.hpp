@@ -80,7 +80,8 @@ SM_HOST_DEVICE inline double mean_resultant(double d, double kappa) {
 // kappa^3 > a / eps it is taken from the bound-shaped approximation kappa / (a + sqrt(kappa^2 + b^2))
 // instead (relative error ~1/kappa there, so Newton still gains >= 5 digits per step).
 SM_HOST_DEVICE inline double kappa_mle(double d, double rbar) {
-    if (d != d || rbar != rbar || d < 1.0 || rbar < 0.0 || rbar > 1.0) return static_cast<double>(NAN);
+    if (d != d || rbar != rbar || d < 1.0 || (d > 1.0 && d < 2.0) || rbar < 0.0 || rbar > 1.0)
+        return static_cast<double>(NAN);
     if (rbar == 0.0) return 0.0;
     if (rbar == 1.0 || d == HUGE_VAL) return d == HUGE_VAL ? static_cast<double>(NAN) : HUGE_VAL;
     const double s = (1.0 - rbar) * (1.0 + rbar);  // 1 - rbar^2 without cancellation
