@@ -151,7 +151,8 @@ sanitize() {
   "$CMAKE" -S "$ROOT" -B "$ASAN_BUILD" "${GEN_ARGS[@]}" "${COMMON_ARGS[@]}" "${LIB_ARGS[@]}" \
       "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" &&
     "$CMAKE" --build "$ASAN_BUILD" --config Release --parallel "$JOBS" \
-      --target test_exp test_lse_state test_rows test_strided test_two_tus test_bessel &&
+      --target test_exp test_lse_state test_rows test_strided test_two_tus test_bessel test_bessel_batch \
+               test_sparsemax test_stablemax test_kde &&
     (cd "$ASAN_BUILD" &&
       ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
