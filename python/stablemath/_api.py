@@ -138,9 +138,10 @@ def _softmax_impl(x, axis, algorithm, where, safe, log, out):
     if not isinstance(safe, (bool, np.bool_)):
         raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
     m = _mask(conv, where) if where is not None else None
+    given = out
     out = conv.output(out, conv.shape)
     _core.softmax(conv.core(conv.native), ax, conv.core(m), conv.core(out), code, log, bool(safe))
-    return conv.wrap(out)
+    return out if given is not None else conv.wrap(out)  # out= is returned as given, also when 0-d
 
 
 def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False, out=None):

@@ -114,6 +114,11 @@ class Converted:
             raise ValueError(f"{name}: shape {tuple(out.shape)} does not match the result's shape {tuple(shape)}")
         if out.dtype != self.native.dtype:
             raise TypeError(f"{name}: dtype {out.dtype} does not match the input's dtype {self.native.dtype}")
+        strides = out.stride() if self.kind == "torch" else out.strides
+        size = out.numel() if self.kind == "torch" else out.size
+        if size > 0 and any(st == 0 and n > 1 for st, n in zip(strides, out.shape)):
+            raise ValueError(f"{name}: elements share memory (a broadcast or expanded view); "
+                             "the results would overwrite each other")
         if base_overlap and not _same_view(out, self.native):
             raise ValueError(f"{name}: overlaps the input; pass the input itself for an in-place result, "
                              "or a separate array")

@@ -57,7 +57,7 @@ def sparsemax(x, axis=-1, *, algorithm="auto", out=None):
         raise ValueError(f"algorithm: expected one of {sorted(_ALGORITHMS)}, got {algorithm!r}") from None
     res = conv.output(out, conv.shape)
     _core.sparsemax(conv.core(conv.native), ax, conv.core(res), code)
-    return conv.wrap(res)
+    return res if out is not None else conv.wrap(res)  # out= is returned as given, also when 0-d
 
 
 def _library(conv):

@@ -47,14 +47,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 #   log_bessel_ie(1e200, 1e308) = -1e92, expected -5e91 (mpmath / Debye expansion); at v = x = max
 #   bessel_k_ratio gives inf and log_bessel_ie/ke -inf (expected 2.414, -8.4e307 / 8.4e307):
 #   an intermediate like v^2 + x^2 overflows. Found by tests/fuzz/fuzz_api.py.
-# self-overlapping out: out= with elements that share memory (torch .expand(), writeable
-#   as_strided with stride 0, out=x for an expanded x) is accepted; rows overwrite each other:
-#   softmax([[0, 1, 2], [5, 0, 0]], out=torch.zeros(3).expand(2, 3)) returns row 2's softmax in
-#   both rows. torch refuses such an out ("more than one element of the written-to tensor refers
-#   to a single memory location"). Expected: ValueError("out: ...").
-# 0-d out: softmax(np.array(0.5), out=o) with o a 0-d array writes o but returns a NumPy scalar
-#   (Converted.wrap turns every 0-d NumPy result into a scalar), not o; out is "Returned", and
-#   NumPy's own out= returns the out array also when it is 0-d.
 KNOWN_BUGS = [
     (r".*", r"^layout/neg-bit|^weights/neg-bit-b$|^out/torch-neg-bit$",
      "BUG: torch tensor with the negative bit set -> RuntimeError from Tensor.numpy()"),
@@ -63,11 +55,6 @@ KNOWN_BUGS = [
     (r"log_bessel_.*|bessel_._ratio", r"^ew-values/huge-v-and-x/",
      "BUG: x >= ~1e307 with v >= ~1e150: log_bessel_ie/ke off by a factor 2 (-v^2/x instead of -v^2/(2x)); "
      "v = x = max: bessel_k_ratio inf (expected 1 + sqrt 2)"),
-    (r"softmax|log_softmax|sparsemax",
-     r"^out/(self-overlapping\(as_strided-writeable\)|torch-self-overlapping\(expand\)|torch-in-place-on-expanded-input)$",
-     "BUG: self-overlapping out= (expand / stride 0) accepted, rows overwrite each other: silently wrong"),
-    (r"softmax|log_softmax|sparsemax", r"^out/0-d(-in-place)?$",
-     "BUG: out= a 0-d array returns a NumPy scalar, not out"),
 ]
 
 

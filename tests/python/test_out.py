@@ -54,3 +54,28 @@ def test_out_errors(func):
         FUNCS[func](x, out=ro)
     with pytest.raises(ValueError, match="requires grad"):
         FUNCS[func](torch.ones(3, 4), out=torch.empty(3, 4, requires_grad=True))
+
+
+# --- out= that shares memory between its own elements, empty and 0-d out= ---------------------
+def test_out_with_self_overlapping_elements_is_refused():
+    x = torch.tensor([[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="^out: elements share memory"):
+        stablemath.softmax(x, out=torch.zeros(3).expand(2, 3))
+    a = np.zeros(3)
+    shared = np.lib.stride_tricks.as_strided(a, shape=(2, 3), strides=(0, 8), writeable=True)
+    with pytest.raises(ValueError, match="^out: elements share memory"):
+        stablemath.sparsemax(np.ones((2, 3)), out=shared)
+
+
+def test_empty_out_with_zero_strides_is_accepted():
+    # NumPy gives empty arrays zero strides on some axes: no two elements share memory there
+    # (a regression the fuzzer found in the first version of the overlap check).
+    x = np.zeros((3, 0, 0, 0), np.float32)
+    o = np.empty_like(x)
+    assert stablemath.log_softmax(x, out=o) is o
+
+
+def test_zero_d_out_is_returned_itself():
+    o = np.empty(())
+    assert stablemath.softmax(np.array(0.5), out=o) is o
+    assert o == 1.0
