@@ -21,6 +21,19 @@ SM_FORCE_INLINE auto call(F& f, const T (&a)[N], std::index_sequence<I...>) { re
 
 // Applies f to every element; ins[k] holds operand k. `cost` is a rough per-element cost in ns
 // that decides how many elements one task takes (expensive special functions parallelise sooner).
+// The innermost merged axis becomes the inner loop of an element-wise map; the remaining axes of
+// `lines` index the lines. Returns the inner axis (size 1 for a 0-d layout).
+inline Dim split_inner(Layout& lines) {
+    Dim inner{};
+    inner.size = 1;
+    if (!lines.outer.empty()) {
+        inner = lines.outer.back();
+        lines.outer.pop_back();
+        lines.rows /= inner.size;
+    }
+    return inner;
+}
+
 template <class S, std::size_t N, class F>
 void map_typed(const ArrayRef* const (&ins)[N], const ArrayRef& out, double cost_ns, F&& f) {
     using T = typename stablemath::detail::accum<S>::type;
@@ -30,15 +43,8 @@ void map_typed(const ArrayRef* const (&ins)[N], const ArrayRef& out, double cost
     for (std::size_t k = 0; k < N; ++k) ops[k + 1] = ins[k];
     const Layout L = make_layout(ops, static_cast<int>(N + 1), 0);  // no reduced axes: all outer
     if (L.rows == 0) return;
-    // The innermost merged axis becomes the inner loop; the others index "lines".
     Layout lines = L;
-    Dim inner{};
-    inner.size = 1;
-    if (!lines.outer.empty()) {
-        inner = lines.outer.back();
-        lines.outer.pop_back();
-        lines.rows = L.rows / inner.size;
-    }
+    const Dim inner = split_inner(lines);
     const std::int64_t per_line = inner.size;
     const std::int64_t target = std::max<std::int64_t>(1, static_cast<std::int64_t>(20000.0 / std::max(cost_ns, 0.1)));
     const std::int64_t lines_per_task = std::max<std::int64_t>(1, target / per_line);
@@ -72,13 +78,7 @@ void map2_batched_typed(const ArrayRef* const (&ins)[2], const ArrayRef& out, do
     const Layout L = make_layout(ops, 3, 0);
     if (L.rows == 0) return;
     Layout lines = L;
-    Dim inner{};
-    inner.size = 1;
-    if (!lines.outer.empty()) {
-        inner = lines.outer.back();
-        lines.outer.pop_back();
-        lines.rows = L.rows / inner.size;
-    }
+    const Dim inner = split_inner(lines);
     const std::int64_t per_line = inner.size;
     // Tasks of whole batches where a line is long, of whole lines otherwise.
     const std::int64_t target = std::max<std::int64_t>(static_cast<std::int64_t>(kBatch),
