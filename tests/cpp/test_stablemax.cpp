@@ -1,7 +1,8 @@
 // StableMax scalars and row kernels (stablemax.hpp), against long double:
 //
 //   * s, log s, s' on both branches, at 0, at x = 1 (no singularity), near +-max, inf, NaN;
-//   * the branch-free log1p of the row kernels within 2 ulp of log1pl over 0 .. max, inf, NaN;
+//   * the branch-free log1p of the row kernels within 2 ulp of log1pl over 0 .. max, inf, NaN, and
+//     the branch-free log (detail/log_poly.hpp) within 2 ulp of logl over the normal numbers;
 //     the log kernel of the table the CPU runs (STABLEMATH_ISA: every table, from CMake);
 //   * stablemax_nll (the loss) within 4 ulp, for a dominant target too; the scaled row sum and
 //     log(sum) without overflow at float32 logits near the maximum.
@@ -62,6 +63,26 @@ void vector_log1p() {
     CHECK(ulps(sd::log1p_nonneg(std::numeric_limits<T>::max()), log1pl(static_cast<long double>(std::numeric_limits<T>::max()))) <= 2);
 }
 
+// log_positive (detail/log_poly.hpp, the vectorised log of the batched Bessel kernels), same bound,
+// over every binade of normal numbers and across mantissas near 1, sqrt(2) (the reduction's switch).
+template <class T>
+void vector_log() {
+    double worst = 0;
+    for (T u = std::numeric_limits<T>::min(); u < std::numeric_limits<T>::max() / T(1.37); u *= T(1.37)) {
+        for (T v : {u, std::nextafter(u, T(0)), T(u * T(0.999))}) {
+            if (!(v >= std::numeric_limits<T>::min())) continue;
+            worst = std::max(worst, ulps(sd::log_positive(v), logl(static_cast<long double>(v))));
+        }
+    }
+    for (T m = T(0.5); m < T(2); m += T(1) / 4096) {
+        for (T v : {m, std::nextafter(m, T(0)), std::nextafter(m, T(3)), T(m * T(1024)), T(m / T(1 << 20))})
+            worst = std::max(worst, ulps(sd::log_positive(v), logl(static_cast<long double>(v))));
+    }
+    CHECK_MSG(worst <= 2.0, "%s: log_positive off by %.2f ulp", sizeof(T) == 4 ? "float" : "double", worst);
+    CHECK(sd::log_positive(T(1)) == T(0) && sd::log_positive(T(2)) == std::log(T(2)));
+    CHECK(ulps(sd::log_positive(std::numeric_limits<T>::max()), logl(static_cast<long double>(std::numeric_limits<T>::max()))) <= 2);
+}
+
 template <class T>
 void rows_every_table() {
     // Whatever table the CPU runs: the log kernel against long double on mixed magnitudes.
@@ -109,6 +130,8 @@ int main() {
     scalars<double>();
     vector_log1p<float>();
     vector_log1p<double>();
+    vector_log<float>();
+    vector_log<double>();
     rows_every_table<float>();
     rows_every_table<double>();
     sums_near_max();

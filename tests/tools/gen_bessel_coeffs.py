@@ -153,15 +153,17 @@ def main():
     w(f"constexpr int debye_kmax = {KMAX - 1};")
     w(f"constexpr double uniform_r_min = {R_MIN!r};")
     w("")
-    w("// Number of Debye terms K for which bound_{K+1} / R^{K+1} < 2^-58 (double) or 2^-32 (float).")
+    w("// Number of Debye terms K for which bound_{K+1} / R^{K+1} < 2^-58 (double) or 2^-32 (float):")
+    w("// K = 1 + the number of thresholds above R (R >= thr_K needs only K terms), a branch-free sum of")
+    w("// comparisons that the batch kernels vectorise (a chain of ifs mispredicts on mixed input);")
+    w("// C = double there, so that the loop has one lane width.")
     for name in ("double", "float"):
-        w(f"SM_HOST_DEVICE inline int debye_terms_{name}(double R) {{")
-        rows = thresholds[name]
-        for K, r in rows:
-            if K == KMAX - 1:
-                break
-            w(f"    if (R >= {r!r}) return {K};")
-        w(f"    return {KMAX - 1};")
+        w("template <class C = int>")
+        w(f"SM_HOST_DEVICE inline C debye_terms_{name}(double R) {{")
+        rows = [r for K, r in thresholds[name] if K < KMAX - 1]
+        w("    return C(1) +")
+        for i, r in enumerate(rows):
+            w(f"           (R < {r!r} ? C(1) : C(0))" + (";" if i == len(rows) - 1 else " +"))
         w("}")
         w("")
     w("// sum_{k=1..K} w^k P_k(tau) (the sum without its leading 1), Horner in w; the P_k(tau) are")

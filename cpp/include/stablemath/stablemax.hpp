@@ -22,6 +22,7 @@
 #include "config.hpp"
 #include "detail/bits.hpp"
 #include "detail/exp_poly.hpp"
+#include "detail/log_poly.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
 
@@ -101,49 +102,6 @@ SM_HOST_DEVICE inline double stablemax_nll(StablemaxSum others, double xt) {
 }
 
 namespace detail {
-
-// log1p(u) for u >= 0, +inf or NaN, branch-free so that row loops vectorise (std::log1p is a
-// library call): w = 1 + u, log1p(u) = log(w) + (u - (w - 1)) / w, and log(w) = e ln2 + log(m)
-// with w = m 2^e, m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(f / (2 + f)), f = m - 1, from its
-// Taylor series (|f / (2 + f)| <= 0.172: 5 terms for float, 11 for double).
-template <class T> struct log1p_poly;
-template <> struct log1p_poly<float> {
-    SM_INLINE static float tail(float z) {  // (log(m) - 2s) / (s z) as a polynomial in z = s^2
-        return 2.0f / 3 + z * (2.0f / 5 + z * (2.0f / 7 + z * (2.0f / 9 + z * (2.0f / 11))));
-    }
-};
-template <> struct log1p_poly<double> {
-    SM_INLINE static double tail(double z) {
-        double p = 2.0 / 23;
-        p = 2.0 / 21 + z * p; p = 2.0 / 19 + z * p; p = 2.0 / 17 + z * p; p = 2.0 / 15 + z * p;
-        p = 2.0 / 13 + z * p; p = 2.0 / 11 + z * p; p = 2.0 / 9 + z * p; p = 2.0 / 7 + z * p;
-        p = 2.0 / 5 + z * p; p = 2.0 / 3 + z * p;
-        return p;
-    }
-};
-
-template <class T>
-SM_INLINE T log1p_nonneg(T u) {
-    using E = exp_traits<T>;
-    using U = typename E::uint;
-    const T w = T(1) + u;
-    const T corr = (u - (w - T(1))) / w;
-    const U bits = bit_cast<U>(w);
-    const U one = static_cast<U>(E::bias) << E::mant_bits;
-    const U mant_mask = (U(1) << E::mant_bits) - 1;
-    T m = bit_cast<T>((bits & mant_mask) | one);  // in [1, 2)
-    // The exponent as a float without an int->float conversion (none for int64 on AVX2).
-    T e = bit_cast<T>((bits >> E::mant_bits) | bit_cast<U>(E::shifter)) - E::shifter - T(E::bias);
-    const bool big = m > T(1.41421356237309504880);
-    m = big ? m * T(0.5) : m;
-    e = big ? e + T(1) : e;
-    const T f = m - T(1);
-    const T s = f / (T(2) + f);
-    const T z = s * s;
-    const T logm = T(2) * s + s * z * log1p_poly<T>::tail(z);
-    const T r = e * E::ln2_hi + (logm + corr + e * E::ln2_lo);
-    return u == std::numeric_limits<T>::infinity() ? u : r;
-}
 
 // P and N of a contiguous row (see StablemaxSum). Lane accumulators in T (which cannot overflow:
 // every term is at most 2^64) vectorise at any ISA; they are flushed into double every B elements,

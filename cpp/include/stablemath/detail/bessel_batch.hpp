@@ -1,19 +1,25 @@
 // Batched (double) log-Bessel functions and ratios: the loop-friendly form of bessel.hpp for the
-// CPU element-wise driver. The math is the scalar code's: same formulas, same coefficient tables
-// (bessel_coeffs.hpp), same term counts; only the order of work changes.
+// CPU element-wise driver. The math is the scalar code's (same expansions, coefficient tables and
+// term counts); the work is reordered so that the uniform region R = sqrt(v^2 + x^2) >= 25, where
+// most arguments of practical interest lie, runs in vectorised loops.
 //
 // A batch of n <= kBesselBatch (v, x) pairs is
-//   1. classified: elements in the uniform region R = sqrt(v^2 + x^2) >= 25 with finite, in-range
-//      arguments (max(|v|, x) < 1e150, so hypot_vx is the plain sqrt(fma(v, v, x x))) are kept,
-//      every other element is computed at once by the scalar function;
-//   2. counting-sorted by their Debye term count K (1..23), so that
+//   1. classified in a vectorised loop: elements of the uniform region with arguments in
+//      [1e-140, 1e150) (so that R, q = v/x and R/x neither overflow nor underflow) get R and their
+//      Debye term count K (debye_terms_double: a branch-free count, 1..23); the others K = 0;
+//   2. partitioned: elements with K = 0 are computed at once by the scalar function, the others
+//      counting-sorted by K;
 //   3. each run of equal K evaluates the Debye sums in a loop with a compile-time K: the switch of
 //      debye_u_tail / debye_q_sum folds to straight-line polynomials that the compiler vectorises
 //      under the caller's ISA (the scalar code instead mispredicts a jump per element on mixed input);
-//   4. the results are finished per element (phase, logs: libm calls as in the scalar code) or, for
-//      the ratios, in a vectorisable loop.
-// Results differ from the scalar functions only by floating-point contraction (FMA) in the
-// polynomials: a few units of 1e-16 (tests/cpp/test_bessel_batch.cpp).
+//   4. finished in vectorised loops: the ratios directly; the logs with the branch-free log and
+//      log1p of log_poly.hpp instead of libm calls, as
+//          asinh(q) = log1p(q (1 + q / (1 + sqrt(1 + q^2)))),   sqrt(1 + q^2) = R / x,
+//          log1p(SU) - log(R) / 2 = -log(R / (1 + SU)^2) / 2;
+//      elements whose phase needs double-double (1.2 <= v/x <= 1.9, bessel_uniform.hpp) get it in
+//      a scalar pass over those elements only.
+// Results differ from the scalar functions by a few units of 1e-16 relative to max(1, |log|)
+// (FMA contraction in the polynomials, the logs above): tests/cpp/test_bessel_batch.cpp.
 //
 // Bodies are SM_FORCE_INLINE so that the per-ISA wrappers (cpu/bessel_batch.hpp) compile them with
 // their target attribute; the per-K runs are `flatten` functions there, which inlines the
@@ -22,6 +28,7 @@
 #include <cmath>
 #include <cstddef>
 #include "../bessel.hpp"
+#include "log_poly.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
 namespace detail {
@@ -31,13 +38,20 @@ namespace bessel {
 enum BatchOp : int { op_log_i = 0, op_log_k = 1, op_log_ie = 2, op_log_ke = 3, op_i_ratio = 4, op_k_ratio = 5 };
 constexpr std::size_t kBesselBatch = 256;
 
-constexpr std::size_t kBatchPad = kBesselBatch + 8;  // room for one block of overrun (kLanes)
+// Lanes per block of the vector loops: fixed-size inner loops vectorise even under gcc's -O2 cost
+// model. A run of equal K is processed in whole blocks; the overrun into the next run (or into the
+// padding after the last element) computes values that are overwritten later or never read.
+constexpr std::size_t kLanes = 8;
+constexpr std::size_t kBatchPad = kBesselBatch + 2 * kLanes;
 
 struct BatchScratch {
-    double v[kBesselBatch], x[kBesselBatch], R[kBesselBatch];
+    double v[kBesselBatch], R[kBesselBatch], K[kBesselBatch];
     // sorted by K, padded:
     double sv[kBatchPad], sx[kBatchPad], sR[kBatchPad], w[kBatchPad], tau[kBatchPad], su[kBatchPad], sq[kBatchPad];
-    int K[kBesselBatch], idx[kBesselBatch], sidx[kBesselBatch];
+    int sidx[kBesselBatch];
+    // elements whose phase needs double-double (batch_finish_log)
+    int bidx[kBesselBatch];
+    double bv[kBesselBatch + kLanes], bx[kBesselBatch + kLanes];
 };
 
 // The scalar function for op.
@@ -52,11 +66,21 @@ SM_INLINE double batch_scalar(int op, double v, double x) {
     }
 }
 
-// Debye sums for a run of elements with K = Kc terms; Neg: argument -w (K_v); Q: also the Q sum.
-// Lanes per block of the vector loops: fixed-size inner loops vectorise even under gcc's -O2 cost
-// model. A run of equal K is processed in whole blocks; the overrun into the next run (or into the
-// padding after the last element) computes values that are overwritten later or never read.
-constexpr std::size_t kLanes = 8;
+// body(i) for i in [0, n): whole blocks of kLanes (vectorised), then the rest one by one.
+template <class F>
+SM_FORCE_INLINE void for_lanes(std::size_t n, F&& body) {
+    std::size_t i0 = 0;
+    for (; i0 + kLanes <= n; i0 += kLanes)
+        for (std::size_t l = 0; l < kLanes; ++l) body(i0 + l);
+    for (; i0 < n; ++i0) body(i0);
+}
+
+// body(j) for j in [0, n), n a multiple of kLanes (the padded arrays).
+template <class F>
+SM_FORCE_INLINE void for_blocks(std::size_t n, F&& body) {
+    for (std::size_t j0 = 0; j0 < n; j0 += kLanes)
+        for (std::size_t l = 0; l < kLanes; ++l) body(j0 + l);
+}
 
 // Debye sums for a run of elements with K = Kc terms; Neg: argument -w (K_v); Q: also the Q sum.
 template <int Kc, bool Neg, bool Q>
@@ -71,7 +95,8 @@ SM_FORCE_INLINE void debye_run(const double* w, const double* tau, double* su, d
     }
 }
 
-// Runner::run<Kc, Neg, Q> is debye_run compiled for the caller's ISA (cpu/detail/bessel_batch_instances.inc).
+// Runner::run<Kc, Neg, Q> is debye_run compiled for the caller's ISA (cpu/detail/bessel_batch_instances.inc),
+// Runner::phase_dd_run likewise phase_dd_run.
 template <class Runner, bool Neg, bool Q, int Kc = 1>
 SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, double* su, double* sq, std::size_t n) {
     if constexpr (Kc < bessel_coeffs::debye_kmax) {
@@ -80,51 +105,122 @@ SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, d
     Runner::template run<Kc, Neg, Q>(w, tau, su, sq, n);
 }
 
+// Step 1: s.v = the order the uniform branch sees (|v| for log K, v itself for ratios), s.R, and
+// s.K = the Debye term count, or 0 for elements left to the scalar function.
+template <int Op>
+SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_t n, BatchScratch& s) {
+    constexpr bool abs_order = Op == op_log_k || Op == op_log_ke;
+    constexpr double vmin = Op == op_k_ratio ? -0.5 : 0.0;
+    constexpr double r_min2 = bessel_coeffs::uniform_r_min * bessel_coeffs::uniform_r_min;
+    for_lanes(n, [&](std::size_t i) {
+        const double xi = x[i];
+        const double va = abs_order ? std::fabs(v[i]) : v[i];
+        const double av = std::fabs(va);
+        const double r2 = std::fma(av, av, xi * xi);
+        // & rather than &&: no branches in the vector loop (NaN fails every comparison).
+        const bool keep = (va >= vmin) & (xi >= 1e-140) & (xi < 1e150) & (av < 1e150) & (r2 >= r_min2);
+        const double R = std::sqrt(keep ? r2 : 1.0);
+        s.v[i] = va;
+        s.R[i] = R;
+        s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : 0.0;
+    });
+}
+
+// phase_dd over a block-padded array (in place: v[i] <- phase(v[i], x[i])); Runner::phase_dd_run.
+SM_FORCE_INLINE void phase_dd_run(double* v, const double* x, std::size_t n) {
+    for_blocks(n, [&](std::size_t i) { v[i] = phase_dd(v[i], x[i]); });
+}
+
+// Step 4 for the logs: out-of-order results res[j] for the sorted elements j < mp.
+template <int Op, class Runner>
+SM_FORCE_INLINE void batch_finish_log(std::size_t m, std::size_t mp, BatchScratch& s, double* res) {
+    constexpr bool is_i = Op == op_log_i || Op == op_log_ie;
+    constexpr bool scaled = Op == op_log_ie || Op == op_log_ke;
+    constexpr double c = is_i ? -bessel_coeffs::half_log_2pi : bessel_coeffs::half_log_pi_2;
+    double* rest = s.w;   // free after the Debye sums
+    double* band = s.sq;  // (no Q sums for the logs)
+    for_blocks(mp, [&](std::size_t j) {
+        const double v = s.sv[j], x = s.sx[j], R = s.sR[j], a = 1.0 + s.su[j];
+        const double q = v / x;
+        // asinh(q) = log1p(q + q c), c = q / (1 + sqrt(1 + q^2)); plus the rounding error of q,
+        // e = (v - q x) / x, through asinh'(q) = x / R (it would dominate for small q).
+        const double asinh_q = log1p_nonneg(std::fma(q, q / (1.0 + R / x), q)) + std::fma(-q, x, v) / R;
+        // phase_scaled: v^2/(R + x) - v asinh(v/x) = phase - x
+        const double ph = scaled ? v * (v / (R + x)) - v * asinh_q : R - v * asinh_q;
+        const double r = -0.5 * log_positive(R / (a * a)) + c;
+        res[j] = is_i ? ph + r : r - ph;
+        rest[j] = r;
+        band[j] = (q >= 1.2) & (q <= 1.9) ? 1.0 : 0.0;
+    });
+    if constexpr (!scaled) {
+        // Near the phase's zero the double difference above loses digits: bessel_uniform.hpp's
+        // phase() takes double-double for these q. The few such elements are gathered (branch-free)
+        // and their dd phases computed in one vector loop.
+        std::size_t nb = 0;
+        int* bidx = s.bidx;
+        for (std::size_t j = 0; j < m; ++j) {
+            bidx[nb] = static_cast<int>(j);
+            nb += band[j] != 0.0 ? 1 : 0;
+        }
+        if (nb == 0) return;
+        double* bv = s.bv;
+        double* bx = s.bx;
+        const std::size_t nbp = (nb + kLanes - 1) / kLanes * kLanes;
+        for (std::size_t b = 0; b < nbp; ++b) {
+            const std::size_t j = b < nb ? static_cast<std::size_t>(bidx[b]) : 0;
+            bv[b] = b < nb ? s.sv[j] : 1.5;
+            bx[b] = b < nb ? s.sx[j] : 1.0;
+        }
+        Runner::phase_dd_run(bv, bx, nbp);
+        for (std::size_t b = 0; b < nb; ++b) {
+            const std::size_t j = static_cast<std::size_t>(bidx[b]);
+            res[j] = is_i ? bv[b] + rest[j] : rest[j] - bv[b];
+        }
+    }
+}
+
+// Step 4 for the ratios.
+template <int Op>
+SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double* res) {
+    for_blocks(mp, [&](std::size_t j) {
+        const double R = s.sR[j], w = s.w[j];
+        const double t = s.sv[j] / R, sx = s.sx[j] / R;
+        if constexpr (Op == op_i_ratio) res[j] = sx * (1.0 / (1.0 + t) - w * s.sq[j] / (1.0 + s.su[j]));
+        else res[j] = (1.0 + t) / sx + sx * w * s.sq[j] / (1.0 + s.su[j]);
+    });
+}
+
 template <int Op, class Runner>
 SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, std::size_t n, BatchScratch& s) {
-    constexpr bool is_i = Op == op_log_i || Op == op_log_ie || Op == op_i_ratio;
-    constexpr bool neg = !is_i;
+    constexpr bool neg = !(Op == op_log_i || Op == op_log_ie || Op == op_i_ratio);
     constexpr bool ratio = Op == op_i_ratio || Op == op_k_ratio;
     constexpr int KM = bessel_coeffs::debye_kmax;
-    // 1. classify; the kept elements get R and K.
+    // 1. classify.
+    batch_classify<Op>(v, x, n, s);
+    // 2. scalar elements now; counting sort of the others by K.
     int count[KM + 2] = {};
-    std::size_t m = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const double vi = v[i], xi = x[i];
-        // The order the scalar code passes to its uniform branch: |v| for K, v itself for ratios.
-        const double va = (Op == op_log_k || Op == op_log_ke) ? std::fabs(vi) : vi;
-        const double vmin = Op == op_k_ratio ? -0.5 : 0.0;
-        const double av = std::fabs(va);
-        const bool keep = va >= vmin && xi > 0.0 && av < 1e150 && xi < 1e150 && uniform_region(va, xi);
-        if (!keep) {
-            out[i] = batch_scalar(Op, vi, xi);
-            continue;
-        }
-        const double R = std::sqrt(std::fma(av, av, xi * xi));  // = hypot_vx for these arguments
-        const int K = debye_terms<false>(R);
-        s.v[m] = va;
-        s.x[m] = xi;
-        s.R[m] = R;
-        s.K[m] = K;
-        s.idx[m] = static_cast<int>(i);
-        ++count[K + 1];
-        ++m;
+        const int K = static_cast<int>(s.K[i]);
+        if (K == 0) out[i] = batch_scalar(Op, v[i], x[i]);
+        else ++count[K + 1];
     }
-    if (m == 0) return;
-    // 2. counting sort by K.
     for (int k = 1; k <= KM + 1; ++k) count[k] += count[k - 1];
+    const std::size_t m = static_cast<std::size_t>(count[KM + 1]);
+    if (m == 0) return;
     int start[KM + 2];
     for (int k = 0; k <= KM + 1; ++k) start[k] = count[k];
-    for (std::size_t j = 0; j < m; ++j) {
-        const int p = count[s.K[j]]++;
-        s.sv[p] = s.v[j];
-        s.sx[p] = s.x[j];
-        s.sR[p] = s.R[j];
-        s.sidx[p] = s.idx[j];
+    for (std::size_t i = 0; i < n; ++i) {
+        const int K = static_cast<int>(s.K[i]);
+        if (K == 0) continue;
+        const int p = count[K]++;
+        s.sv[p] = s.v[i];
+        s.sx[p] = x[i];
+        s.sR[p] = s.R[i];
+        s.sidx[p] = static_cast<int>(i);
     }
     // 3. Debye sums per run of equal K. The padding [m, mp + kLanes) gets harmless values (R = 1,
-    // v = 0, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m, and
-    // the ratio loop below reads up to mp, so every element read has been written.
+    // v = 0, x = 1, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m,
+    // and the finishing loops read up to mp, so every element read has been written.
     const std::size_t mp = (m + kLanes - 1) / kLanes * kLanes;
     for (std::size_t j = m; j < mp + kLanes; ++j) {
         s.sv[j] = 0.0;
@@ -133,41 +229,20 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
         s.su[j] = 0.0;
         s.sq[j] = 0.0;
     }
-    for (std::size_t j0 = 0; j0 < mp + kLanes; j0 += kLanes) {
-        for (std::size_t l = 0; l < kLanes; ++l) {
-            const std::size_t j = j0 + l;
-            const double t = s.sv[j] / s.sR[j];
-            s.tau[j] = t * t;
-            s.w[j] = 1.0 / s.sR[j];
-        }
-    }
+    for_blocks(mp + kLanes, [&](std::size_t j) {
+        const double t = s.sv[j] / s.sR[j];
+        s.tau[j] = t * t;
+        s.w[j] = 1.0 / s.sR[j];
+    });
     for (int k = 1; k <= KM; ++k) {
         const std::size_t b = static_cast<std::size_t>(start[k]), e = static_cast<std::size_t>(start[k + 1]);
         if (e > b) debye_dispatch<Runner, neg, ratio>(k, s.w + b, s.tau + b, s.su + b, s.sq + b, e - b);
     }
-    // 4. finish.
-    if constexpr (ratio) {
-        for (std::size_t j0 = 0; j0 < mp; j0 += kLanes) {
-            for (std::size_t l = 0; l < kLanes; ++l) {
-                const std::size_t j = j0 + l;
-                const double R = s.sR[j], w = s.w[j];
-                const double t = s.sv[j] / R, sx = s.sx[j] / R;
-                double r;
-                if constexpr (Op == op_i_ratio) r = sx * (1.0 / (1.0 + t) - w * s.sq[j] / (1.0 + s.su[j]));
-                else r = (1.0 + t) / sx + sx * w * s.sq[j] / (1.0 + s.su[j]);
-                s.su[j] = r;
-            }
-        }
-        for (std::size_t j = 0; j < m; ++j) out[s.sidx[j]] = s.su[j];
-    } else {
-        for (std::size_t j = 0; j < m; ++j) {
-            const double vj = s.sv[j], xj = s.sx[j], R = s.sR[j];
-            constexpr bool scaled = Op == op_log_ie || Op == op_log_ke;
-            const double ph = scaled ? phase_scaled(vj, xj, R) : phase(vj, xj, R);
-            const double rest = std::log1p(s.su[j]) - 0.5 * std::log(R);
-            out[s.sidx[j]] = is_i ? ph + (rest - bessel_coeffs::half_log_2pi) : -ph + (rest + bessel_coeffs::half_log_pi_2);
-        }
-    }
+    // 4. finish into s.tau (free now), then scatter.
+    double* res = s.tau;
+    if constexpr (ratio) batch_finish_ratio<Op>(mp, s, res);
+    else batch_finish_log<Op, Runner>(m, mp, s, res);
+    for (std::size_t j = 0; j < m; ++j) out[s.sidx[j]] = res[j];
 }
 
 }  // namespace bessel

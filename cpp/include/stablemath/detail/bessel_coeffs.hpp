@@ -17,57 +17,62 @@ namespace bessel_coeffs {
 constexpr int debye_kmax = 23;
 constexpr double uniform_r_min = 25.0;
 
-// Number of Debye terms K for which bound_{K+1} / R^{K+1} < 2^-58 (double) or 2^-32 (float).
-SM_HOST_DEVICE inline int debye_terms_double(double R) {
-    if (R >= 558792961.8063871) return 1;
-    if (R >= 679147.1242878367) return 2;
-    if (R >= 23643.11527575522) return 3;
-    if (R >= 3154.6077995885744) return 4;
-    if (R >= 946.732918952132) return 5;
-    if (R >= 415.699931387137) return 6;
-    if (R >= 228.64582818817973) return 7;
-    if (R >= 145.79435800378133) return 8;
-    if (R >= 102.93276727816266) return 9;
-    if (R >= 78.16964269234686) return 10;
-    if (R >= 62.64796781080878) return 11;
-    if (R >= 52.29776301216076) return 12;
-    if (R >= 45.056104006168674) return 13;
-    if (R >= 39.79296585242626) return 14;
-    if (R >= 35.8492081906316) return 15;
-    if (R >= 32.81992417986931) return 16;
-    if (R >= 30.44536692072662) return 17;
-    if (R >= 28.55267452243497) return 18;
-    if (R >= 27.023126370807546) return 19;
-    if (R >= 25.77293182637698) return 20;
-    if (R >= 24.74152792235439) return 21;
-    if (R >= 23.88421333088029) return 22;
-    return 23;
+// Number of Debye terms K for which bound_{K+1} / R^{K+1} < 2^-58 (double) or 2^-32 (float):
+// K = 1 + the number of thresholds above R (R >= thr_K needs only K terms), a branch-free sum of
+// comparisons that the batch kernels vectorise (a chain of ifs mispredicts on mixed input);
+// C = double there, so that the loop has one lane width.
+template <class C = int>
+SM_HOST_DEVICE inline C debye_terms_double(double R) {
+    return C(1) +
+           (R < 558792961.8063871 ? C(1) : C(0)) +
+           (R < 679147.1242878367 ? C(1) : C(0)) +
+           (R < 23643.11527575522 ? C(1) : C(0)) +
+           (R < 3154.6077995885744 ? C(1) : C(0)) +
+           (R < 946.732918952132 ? C(1) : C(0)) +
+           (R < 415.699931387137 ? C(1) : C(0)) +
+           (R < 228.64582818817973 ? C(1) : C(0)) +
+           (R < 145.79435800378133 ? C(1) : C(0)) +
+           (R < 102.93276727816266 ? C(1) : C(0)) +
+           (R < 78.16964269234686 ? C(1) : C(0)) +
+           (R < 62.64796781080878 ? C(1) : C(0)) +
+           (R < 52.29776301216076 ? C(1) : C(0)) +
+           (R < 45.056104006168674 ? C(1) : C(0)) +
+           (R < 39.79296585242626 ? C(1) : C(0)) +
+           (R < 35.8492081906316 ? C(1) : C(0)) +
+           (R < 32.81992417986931 ? C(1) : C(0)) +
+           (R < 30.44536692072662 ? C(1) : C(0)) +
+           (R < 28.55267452243497 ? C(1) : C(0)) +
+           (R < 27.023126370807546 ? C(1) : C(0)) +
+           (R < 25.77293182637698 ? C(1) : C(0)) +
+           (R < 24.74152792235439 ? C(1) : C(0)) +
+           (R < 23.88421333088029 ? C(1) : C(0));
 }
 
-SM_HOST_DEVICE inline int debye_terms_float(double R) {
-    if (R >= 68212.03147050623) return 1;
-    if (R >= 1671.23390208167) return 2;
-    if (R >= 261.2219865603401) return 3;
-    if (R >= 85.82017490344313) return 4;
-    if (R >= 46.96390098367308) return 5;
-    if (R >= 31.671493275798973) return 6;
-    if (R >= 24.03343216076963) return 7;
-    if (R >= 19.683327029691934) return 8;
-    if (R >= 16.977575087660117) return 9;
-    if (R >= 15.188422955596526) return 10;
-    if (R >= 13.953248554186695) return 11;
-    if (R >= 13.07444075304019) return 12;
-    if (R >= 12.43649299005187) return 13;
-    if (R >= 11.967983545107387) return 14;
-    if (R >= 11.622667796132504) return 15;
-    if (R >= 11.369431685834236) return 16;
-    if (R >= 11.186651473344613) return 17;
-    if (R >= 11.058876579095964) return 18;
-    if (R >= 10.974799575862905) return 19;
-    if (R >= 10.925970430349778) return 20;
-    if (R >= 10.905957325793754) return 21;
-    if (R >= 10.909784293819037) return 22;
-    return 23;
+template <class C = int>
+SM_HOST_DEVICE inline C debye_terms_float(double R) {
+    return C(1) +
+           (R < 68212.03147050623 ? C(1) : C(0)) +
+           (R < 1671.23390208167 ? C(1) : C(0)) +
+           (R < 261.2219865603401 ? C(1) : C(0)) +
+           (R < 85.82017490344313 ? C(1) : C(0)) +
+           (R < 46.96390098367308 ? C(1) : C(0)) +
+           (R < 31.671493275798973 ? C(1) : C(0)) +
+           (R < 24.03343216076963 ? C(1) : C(0)) +
+           (R < 19.683327029691934 ? C(1) : C(0)) +
+           (R < 16.977575087660117 ? C(1) : C(0)) +
+           (R < 15.188422955596526 ? C(1) : C(0)) +
+           (R < 13.953248554186695 ? C(1) : C(0)) +
+           (R < 13.07444075304019 ? C(1) : C(0)) +
+           (R < 12.43649299005187 ? C(1) : C(0)) +
+           (R < 11.967983545107387 ? C(1) : C(0)) +
+           (R < 11.622667796132504 ? C(1) : C(0)) +
+           (R < 11.369431685834236 ? C(1) : C(0)) +
+           (R < 11.186651473344613 ? C(1) : C(0)) +
+           (R < 11.058876579095964 ? C(1) : C(0)) +
+           (R < 10.974799575862905 ? C(1) : C(0)) +
+           (R < 10.925970430349778 ? C(1) : C(0)) +
+           (R < 10.905957325793754 ? C(1) : C(0)) +
+           (R < 10.909784293819037 ? C(1) : C(0));
 }
 
 // sum_{k=1..K} w^k P_k(tau) (the sum without its leading 1), Horner in w; the P_k(tau) are
