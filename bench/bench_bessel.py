@@ -5,8 +5,8 @@ Peers, side by side in one process on the same float64 arrays (v, x):
   log I_v(x):    sm.log_bessel_i(v, x)     vs  np.log(scipy.special.ive(v, x)) + x
   log K_v(x):    sm.log_bessel_k(v, x)     vs  np.log(scipy.special.kve(v, x)) - x
   I_{v+1}/I_v:   sm.bessel_i_ratio(v, x)   vs  ive(v + 1, x) / ive(v, x)
-SciPy's AMOS ufuncs are single-threaded; stablemath runs with 1 and with 2 threads
-(sm.set_num_threads). Each result is also checked: the fraction of SciPy results that are not
+SciPy's AMOS ufuncs are single-threaded; stablemath runs with 1 thread and with every CPU
+available (sm.set_num_threads; `--threads` to choose). Each result is also checked: the fraction of SciPy results that are not
 finite (underflow of ive to 0 -> log = -inf, overflow of kve, NaN beyond AMOS's range) and the
 largest difference between the two where both are finite (scaled by max(1, |value|)).
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import shlex
 import statistics
 import sys
@@ -145,7 +146,8 @@ def markdown(data) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--threads", type=int, nargs="+", default=None,
+                    help="thread counts to time stablemath with (default: 1 and every CPU available)")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--budget", type=float, default=20.0)
     ap.add_argument("--max-foreign", type=float, default=0.1)
@@ -155,7 +157,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results" / "bessel_throughput"))
     args = ap.parse_args()
-    args.threads = [int(k) for k in args.threads]
+    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    args.threads = sorted({1, ncpu}) if args.threads is None else [int(k) for k in args.threads]
     if args.quick:
         args.n, args.repeat, args.retries, args.max_total_wait = 100_000, 3, 0, 0.0
     args.loadavg_start = Path("/proc/loadavg").read_text().strip()

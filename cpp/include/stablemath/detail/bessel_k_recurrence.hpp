@@ -2,14 +2,11 @@
 // K_mu, K_{mu+1} at mu = v - round(v) (|mu| <= 1/2) from Temme's series (x <= 1/2) or the
 // trapezoidal integral (x > 1/2), then the forward recurrence DLMF 10.29.1,
 //     K_{nu+1}(x) = K_{nu-1}(x) + (2 nu / x) K_nu(x),
-// run on the scaled ratios g_j = x K_{mu+j+1}/K_{mu+j}:
-//     g_{j+1} = x^2 / g_j + 2 (mu + j + 1),
-// which has only positive terms (forward recurrence is the stable direction for K, the dominant
-// solution), and never overflows: g_j <= 2(mu + j) + x^2/g_{j-1} stays below ~100 here.
-//     log K_v = log K_mu + sum_{j<n} log(g_j / x),   K_{v+1}/K_v = g_n / x,   n = round(v) <= 25.
-// For x >= 1 the product of the g_j/x (each < 100) is formed and logged once; for x < 1 the
-// product of the g_j is logged and n log x subtracted (g_j/x could overflow for tiny x).
-// The cost is bounded: at most 25 recurrence steps.
+// run on unnormalised values P_j proportional to K_{mu+j} (k_small: P_j = K_{mu+j}/K_mu for x >= 1,
+// x^j K_{mu+j}/K_mu for x < 1, where the former could overflow), which has only positive terms
+// (forward recurrence is the stable direction for K, the dominant solution):
+//     log K_v = log K_mu + log P_n (- n log x),   x K_{v+1}/K_v = x P_{n+1}/P_n (or P_{n+1}/P_n),
+// n = round(v) <= 25. The cost is bounded: at most 25 recurrence steps, one multiply-add each on the chain.
 //
 // Weak spots: none known in this region; errors are a few ulp of K_mu plus ~n/2 ulp from the
 // product, i.e. absolute errors ~1e-15 in log K. K_{v+1}/K_v carries Temme's ~4-8 ulp for x <= 1/2
@@ -52,19 +49,34 @@ SM_HOST_DEVICE inline KResult k_small(double v, double x, bool scaled) {
     }
     double g = p.g;
     if (n > 0) {
-        double prod = 1.0;
+        // P_j proportional to K_{mu+j}; the chain has one multiply-add per step (the divisions below are
+        // independent of it and pipeline), where the ratio form g_{j+1} = x^2/g_j + ... divides.
+        double p0 = 1.0, p1;
         if (x >= 1.0) {
-            for (int j = 0; j < n; ++j) {
-                prod *= g / x;
-                g = x * x / g + 2.0 * (mu + static_cast<double>(j + 1));
+            // P_j = K_{mu+j}/K_mu: P_{j+1} = P_{j-1} + (2(mu+j)/x) P_j; each coefficient rounded
+            // once (2/x rounded once would bias all n of them alike). P_n < 1e45 for x >= 1, n <= 25.
+            p1 = g / x;
+            for (int j = 1; j < n; ++j) {
+                const double pn = 2.0 * (mu + static_cast<double>(j)) / x * p1 + p0;
+                p0 = p1;
+                p1 = pn;
             }
-            lk += std::log(prod);
+            const double pn = 2.0 * (mu + static_cast<double>(n)) / x * p1 + p0;
+            lk += std::log(p1);
+            g = x * pn / p1;
         } else {
-            for (int j = 0; j < n; ++j) {
-                prod *= g;
-                g = x * x / g + 2.0 * (mu + static_cast<double>(j + 1));
+            // P_j = x^j K_{mu+j}/K_mu (no overflow for tiny x): P_{j+1} = x^2 P_{j-1} + 2(mu+j) P_j,
+            // log K_v = log K_mu + log P_n - n log x (two positive terms).
+            const double x2 = x * x;
+            p1 = g;
+            for (int j = 1; j < n; ++j) {
+                const double pn = 2.0 * (mu + static_cast<double>(j)) * p1 + x2 * p0;
+                p0 = p1;
+                p1 = pn;
             }
-            lk += std::log(prod) - static_cast<double>(n) * std::log(x);
+            const double pn = 2.0 * (mu + static_cast<double>(n)) * p1 + x2 * p0;
+            lk += std::log(p1) - static_cast<double>(n) * std::log(x);
+            g = pn / p1;
         }
     }
     return KResult{lk, g};
