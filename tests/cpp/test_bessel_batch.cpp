@@ -8,7 +8,8 @@
 //      K ratio <= 5 ulp (7 for x <= 1/2, v < 25: Temme's series, scalar code).
 //   2. batch vs scalar on random grids (moderate, broad log-uniform, near R = 25 where 21 Debye
 //      terms are used, the double-double phase band 1.2 <= v/x <= 1.9, signed orders): they differ
-//      by FMA contraction and the logs above: logs <= 5e-15 max(1, |log|), ratios <= 4 ulp; the
+//      by FMA contraction and the logs above: logs <= 5e-15 max(1, |log|), ratios <= 6 ulp (each
+//      within 3 of mpmath; the R < 25 recurrences of the I ratio contract to FMA in the batch); the
 //      baseline table (no FMA) must give the ratios bit for bit.
 //   3. special values (NaN, +-inf, 0, negative x and v, huge and subnormal arguments), placed
 //      between ordinary elements of a batch: non-finite results bitwise equal to the scalar ones,
@@ -117,13 +118,13 @@ double batch_diff(int op, double got, double s) {
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); }
 
 // Batch and scalar agree: bitwise for the ratios on the baseline table (no FMA) and for
-// non-finite results, within 5e-15 max(1, |log|) or 4 ulp elsewhere.
+// non-finite results, within 5e-15 max(1, |log|) or 6 ulp elsewhere.
 bool agree(int op, double got, double s, bool exact, double& worst) {
     if (same_bits(got, s)) return true;
     const double d = batch_diff(op, got, s);
     if ((exact && !is_log(op)) || d < 0) return same_bits(got, s);
     worst = std::max(worst, d);
-    return d <= (is_log(op) ? 5e-15 : 4.0);
+    return d <= (is_log(op) ? 5e-15 : 6.0);
 }
 
 void compare_grid(const char* name, const std::vector<double>& v, const std::vector<double>& x, bool exact) {

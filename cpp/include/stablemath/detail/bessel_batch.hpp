@@ -52,6 +52,9 @@ struct BatchScratch {
     // elements whose phase needs double-double (batch_finish_log)
     int bidx[kBesselBatch];
     double bv[kBesselBatch + kLanes], bx[kBesselBatch + kLanes];
+    // R < 25 elements of the I functions (small_*_run), sorted by floor(x), padded
+    double lv[kBesselBatch + kLanes], lx[kBesselBatch + kLanes], lres[kBesselBatch + kLanes];
+    int lidx[kBesselBatch];
 };
 
 // The scalar function for op.
@@ -105,13 +108,109 @@ SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, d
     Runner::template run<Kc, Neg, Q>(w, tau, su, sq, n);
 }
 
+// ---- R < 25 for the I functions: lane-parallel forms of bessel_i_series.hpp ---------------------
+// For v in [0, 25), x in [1e-10, 25) (the range of series_lead's product form) the batch runs the
+// scalar code's series and continued fraction over blocks of kLanes elements, sorted by floor(x) so
+// that a block's elements need similar term counts; every lane takes its block's largest count
+// (series: extra terms only add below the rounding of the sum; fraction: lanes start at their own
+// depth). log Gamma(1 + f), f in [0, 1), comes from Temme's 1/Gamma(1 + z) polynomial (|z| <= 1/2)
+// for f < 1/2 and through Gamma(1 + f) = f Gamma(f) for f >= 1/2, where the scalar code calls lgamma.
+constexpr double kSmallXMin = 1e-10;
+constexpr int kSmallBuckets = 25;  // floor(x), x < 25
+
+// log I_v(x) (series_log_i) for n (a multiple of kLanes) elements, kLanes at a time: the lanes'
+// independent chains keep the core busy (gcc does not vectorise these loops, but they run at
+// several operations per cycle; the scalar code instead waits on one chain per element).
+SM_FORCE_INLINE void small_log_i_run(const double* v, const double* x, double* out, std::size_t n) {
+    constexpr std::size_t L = kLanes;
+    constexpr double tol = 0x1p-56;
+    for (std::size_t j0 = 0; j0 < n; j0 += L) {
+        double a[L], b[L], d[L], y[L], vv[L], hx[L], nf[L];
+        double nmax = 0.0;
+        for (std::size_t l = 0; l < L; ++l) {
+            vv[l] = v[j0 + l];
+            hx[l] = 0.5 * x[j0 + l];
+            y[l] = hx[l] * hx[l];
+            a[l] = 0.0;
+            b[l] = 1.0;
+            d[l] = 1.0;
+            nf[l] = std::floor(vv[l]);
+            nmax = nf[l] > nmax ? nf[l] : nmax;
+        }
+        // The series as A/D (see series_log_i), until every lane's last term is below tol.
+        for (int k = 1; k <= 90; ++k) {
+            const double dk = static_cast<double>(k);
+            int open = 0;
+            for (std::size_t l = 0; l < L; ++l) {
+                const double c = dk * (vv[l] + dk);
+                b[l] *= y[l];
+                a[l] = a[l] * c + b[l];
+                d[l] *= c;
+                open += b[l] > tol * (d[l] + a[l]) ? 1 : 0;
+            }
+            if (open == 0) break;
+        }
+        // series_lead: (x/2)^n / prod_{j<=n} (f + j), n = floor(v), f + j = v - (n - j) exact.
+        double num[L], den[L];
+        for (std::size_t l = 0; l < L; ++l) num[l] = den[l] = 1.0;
+        for (double j = 1.0; j <= nmax; j += 1.0) {
+            for (std::size_t l = 0; l < L; ++l) {
+                const bool on = j <= nf[l];
+                const double fj = vv[l] - (nf[l] - j);
+                num[l] *= on ? hx[l] : 1.0;
+                den[l] *= on ? fj : 1.0;
+            }
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+            const double f = vv[l] - nf[l];
+            const double z = f < 0.5 ? f : f - 1.0;
+            const double m = z * z;
+            // 1/Gamma(1 + z) - 1 = (Gamma_2(z) - 1) - z Gamma_1(z), in [-0.44, 0.13]
+            const double r = bessel_coeffs::temme_gamma2_minus1(m) - z * bessel_coeffs::temme_gamma1(m);
+            const double lgamma1p_f = log_positive(f >= 0.5 ? f : 1.0) - log1p_finite(r);
+            out[j0 + l] = (f * log_positive(hx[l]) - lgamma1p_f + log_positive(num[l] / den[l])) +
+                          log1p_nonneg(a[l] / d[l]);
+        }
+    }
+}
+
+// I_{v+1}(x) / I_v(x) (cf_i_ratio) for n (a multiple of kLanes) elements, kLanes at a time.
+SM_FORCE_INLINE void small_i_ratio_run(const double* v, const double* x, double* out, std::size_t n) {
+    constexpr std::size_t L = kLanes;
+    for (std::size_t j0 = 0; j0 < n; j0 += L) {
+        double vv[L], x2[L], depth[L], p0[L], p1[L];
+        double kmax = 0.0;
+        for (std::size_t l = 0; l < L; ++l) {
+            const double xl = x[j0 + l];
+            vv[l] = v[j0 + l];
+            x2[l] = xl * xl;
+            depth[l] = std::floor(10.0 + 0.8 * xl + 2.0 * std::sqrt(xl));
+            const double nu1 = vv[l] + depth[l] + 1.0;
+            p1[l] = 1.0 / (nu1 + std::sqrt(x2[l] + nu1 * nu1));
+            p0[l] = 1.0;
+            kmax = depth[l] > kmax ? depth[l] : kmax;
+        }
+        for (double k = kmax; k >= 1.0; k -= 1.0) {
+            for (std::size_t l = 0; l < L; ++l) {
+                const double pm = 2.0 * (vv[l] + k) * p0[l] + x2[l] * p1[l];
+                const bool on = k <= depth[l];
+                p1[l] = on ? p0[l] : p1[l];
+                p0[l] = on ? pm : p0[l];
+            }
+        }
+        for (std::size_t l = 0; l < L; ++l) out[j0 + l] = x[j0 + l] * p1[l] / p0[l];
+    }
+}
+
 // Step 1: s.v = the order the uniform branch sees (|v| for log K, v itself for ratios), s.R, and
-// s.K = the Debye term count, or 0 for elements left to the scalar function.
+// s.K = the Debye term count, -1 - floor(x) for the R < 25 elements of the I functions, or 0 for
+// elements left to the scalar function.
 template <int Op>
 SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_t n, BatchScratch& s) {
     constexpr bool abs_order = Op == op_log_k || Op == op_log_ke;
     constexpr double vmin = Op == op_k_ratio ? -0.5 : 0.0;
     constexpr double r_min2 = bessel_coeffs::uniform_r_min * bessel_coeffs::uniform_r_min;
+    constexpr bool has_small = Op == op_log_i || Op == op_log_ie || Op == op_i_ratio;
     for_lanes(n, [&](std::size_t i) {
         const double xi = x[i];
         const double va = abs_order ? std::fabs(v[i]) : v[i];
@@ -122,7 +221,9 @@ SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_
         const double R = std::sqrt(keep ? r2 : 1.0);
         s.v[i] = va;
         s.R[i] = R;
-        s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : 0.0;
+        // R < 25 elements of the I functions: -1 - floor(x) (small_*_run).
+        const bool small = has_small & (va >= 0.0) & (xi >= kSmallXMin) & (r2 < r_min2);
+        s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : small ? -1.0 - std::floor(xi) : 0.0;
     });
 }
 
@@ -190,6 +291,29 @@ SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double*
     });
 }
 
+// Step 2' for the R < 25 elements of the I functions: counting sort by floor(x) (bucket offsets in
+// scount), the lane-parallel runs, scatter.
+template <int Op, class Runner>
+SM_FORCE_INLINE void batch_small(const double* x, std::size_t n, BatchScratch& s, int* scount, double* out) {
+    const std::size_t ns = static_cast<std::size_t>(scount[kSmallBuckets]);
+    for (std::size_t i = 0; i < n; ++i) {
+        const int K = static_cast<int>(s.K[i]);
+        if (K >= 0) continue;
+        const int p = scount[-K - 1]++;
+        s.lv[p] = s.v[i];
+        s.lx[p] = x[i];
+        s.lidx[p] = static_cast<int>(i);
+    }
+    const std::size_t np = (ns + kLanes - 1) / kLanes * kLanes;
+    for (std::size_t j = ns; j < np; ++j) {
+        s.lv[j] = 0.0;
+        s.lx[j] = 1.0;
+    }
+    if constexpr (Op == op_i_ratio) Runner::small_i_ratio_run(s.lv, s.lx, s.lres, np);
+    else Runner::small_log_i_run(s.lv, s.lx, s.lres, np);
+    for (std::size_t j = 0; j < ns; ++j) out[s.lidx[j]] = Op == op_log_ie ? s.lres[j] - s.lx[j] : s.lres[j];
+}
+
 template <int Op, class Runner>
 SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, std::size_t n, BatchScratch& s) {
     constexpr bool neg = !(Op == op_log_i || Op == op_log_ie || Op == op_i_ratio);
@@ -198,12 +322,15 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
     // 1. classify.
     batch_classify<Op>(v, x, n, s);
     // 2. scalar elements now; counting sort of the others by K.
-    int count[KM + 2] = {};
+    int count[KM + 2] = {}, scount[kSmallBuckets + 1] = {};
     for (std::size_t i = 0; i < n; ++i) {
         const int K = static_cast<int>(s.K[i]);
-        if (K == 0) out[i] = batch_scalar(Op, v[i], x[i]);
-        else ++count[K + 1];
+        if (K > 0) ++count[K + 1];
+        else if (K < 0) ++scount[-K];
+        else out[i] = batch_scalar(Op, v[i], x[i]);
     }
+    for (int b = 1; b <= kSmallBuckets; ++b) scount[b] += scount[b - 1];
+    if (scount[kSmallBuckets] > 0) batch_small<Op, Runner>(x, n, s, scount, out);
     for (int k = 1; k <= KM + 1; ++k) count[k] += count[k - 1];
     const std::size_t m = static_cast<std::size_t>(count[KM + 1]);
     if (m == 0) return;
@@ -211,7 +338,7 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
     for (int k = 0; k <= KM + 1; ++k) start[k] = count[k];
     for (std::size_t i = 0; i < n; ++i) {
         const int K = static_cast<int>(s.K[i]);
-        if (K == 0) continue;
+        if (K <= 0) continue;
         const int p = count[K]++;
         s.sv[p] = s.v[i];
         s.sx[p] = x[i];

@@ -2,7 +2,8 @@
 // that call them (std::log / std::log1p are library calls, one element at a time):
 //
 //   log_positive(x)  for positive normal finite x (callers guarantee it),
-//   log1p_nonneg(u)  for u >= 0, +inf or NaN.
+//   log1p_nonneg(u)  for u >= 0, +inf or NaN,
+//   log1p_finite(u)  for finite u >= -1/2.
 //
 // Both write the argument w = m 2^e with m in [sqrt(1/2), sqrt(2)), so log(w) = e ln2 + log(m), and
 // log(m) = 2 atanh(f / (2 + f)), f = m - 1, from its Taylor series (|f / (2 + f)| <= 0.172: 5 terms
@@ -60,11 +61,17 @@ SM_INLINE T log_positive(T x) {
     return log_reduced(x, T(0));
 }
 
+// log1p(u) for finite u >= -1/2 (then w - 1 is exact, Sterbenz), NaN for NaN.
+template <class T>
+SM_INLINE T log1p_finite(T u) {
+    const T w = T(1) + u;
+    return log_reduced(w, (u - (w - T(1))) / w);
+}
+
 // log1p(u) for u >= 0, +inf or NaN.
 template <class T>
 SM_INLINE T log1p_nonneg(T u) {
-    const T w = T(1) + u;
-    const T r = log_reduced(w, (u - (w - T(1))) / w);
+    const T r = log1p_finite(u);
     return u == std::numeric_limits<T>::infinity() ? u : r;
 }
 
