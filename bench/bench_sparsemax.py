@@ -19,15 +19,14 @@ import json
 import os
 import platform
 import shlex
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _timing import loadavg, median_time  # noqa: E402
 from bench_softmax import cpuinfo, git_state  # noqa: E402  (machine description, one place)
 
 FULL = [((4096, 1024), 1.0), ((256, 32768), 1.0), ((4096, 1024), 0.01)]
@@ -35,24 +34,9 @@ QUICK = [((512, 1024), 1.0), ((32, 32768), 1.0), ((512, 1024), 0.01)]
 ALGOS = ["sort", "pivot", "bisect", "auto"]
 
 
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "unknown"
-
-
-def timeit(fn, repeat):
-    for _ in range(2):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-        if ts[-1] > 1.0 and len(ts) >= 3:
-            break
-    return statistics.median(ts) * 1e3, len(ts)
+def timed_ms(fn, repeat):
+    s, reps = median_time(fn, repeat, warmup=2, max_s=1.0)
+    return s * 1e3, reps
 
 
 def reference(x):
@@ -92,7 +76,7 @@ def run(args):
         for name, fn in impls.items():
             y = fn()
             err = float(np.abs(np.asarray(y, np.float64) - ref).max())
-            ms, reps = timeit(fn, args.repeat)
+            ms, reps = timed_ms(fn, args.repeat)
             res[name] = {"ms": ms, "reps": reps, "max_abs_err": err}
             print(f"{shape} scale {scale}: {name:28s} {ms:9.2f} ms  err {err:.1e}", file=sys.stderr, flush=True)
         if scale == 1.0 and shape[1] == 1024:  # training step pieces, on the first shape only
@@ -110,7 +94,7 @@ def run(args):
                      "stablemath sparsemax_loss": lambda: sm.sparsemax_loss(x, labels),
                      "entmax sparsemax_loss": lambda: entmax_loss(xt, lt)}
             for name, fn in extra.items():
-                ms, reps = timeit(fn, args.repeat)
+                ms, reps = timed_ms(fn, args.repeat)
                 extras.append({"shape": list(shape), "name": name, "ms": ms, "reps": reps})
                 print(f"{shape}: {name:36s} {ms:9.2f} ms", file=sys.stderr, flush=True)
         base = res["entmax.sparsemax (torch)"]["ms"]

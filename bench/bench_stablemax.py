@@ -36,17 +36,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _timing import loadavg  # noqa: E402
 from bench_softmax import Measurer, import_stablemath, log, machine_description  # noqa: E402
 
 FULL_SHAPES = [(4096, 1024), (256, 32768)]
 QUICK_SHAPES = [(256, 1024), (16, 32768)]
-
-
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "unknown"
 
 
 def ref_s64(x):

@@ -32,6 +32,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _timing import loadavg  # noqa: E402
 from bench_softmax import Measurer, fmt_shape, import_stablemath, log, machine_description, parse_shapes  # noqa: E402
 
 FULL_SHAPES = [(4096, 32768), (256, 128256), (4096, 1024), (32, 32000)]
@@ -39,13 +40,6 @@ QUICK_SHAPES = [(256, 32768), (512, 1024)]
 KS = (1, 4, 16, 64)
 MAIN_SHAPE = (4096, 32768)  # the target: >= 3x faster than torch for k <= 16
 TARGET = 3.0
-
-
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "unknown"
 
 
 def run(args):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -17,18 +18,14 @@ import torch.nn.functional as F
 
 import stablemath.torch as smt
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_time  # noqa: E402
+
 SHAPES = [(32, 128), (512, 256), (1024, 256), (2048, 512), (32, 32768), (4096, 1024), (256, 32768)]
 
 
 def median_ms(f, n):
-    for _ in range(3):
-        f()
-    ts = []
-    for _ in range(n):
-        t0 = time.thread_time()
-        f()
-        ts.append(time.thread_time() - t0)
-    return sorted(ts)[n // 2] * 1e3
+    return median_time(f, n, warmup=3, clock=time.thread_time)[0] * 1e3
 
 
 def main():

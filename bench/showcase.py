@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -24,6 +23,9 @@ import mpmath
 import numpy as np
 
 import stablemath as sm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _timing  # noqa: E402  (bench/_timing.py)
 
 try:
     import scipy.special as ss
@@ -101,13 +103,7 @@ def accuracy_cases():
 
 
 def median_time(fn, repeat=3):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
+    return _timing.median_time(fn, repeat)[0]
 
 
 def speed():

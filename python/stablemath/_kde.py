@@ -390,26 +390,26 @@ def _sample_result(conv, out):
 
 # ---- von Mises-Fisher -------------------------------------------------------------------------
 
+def _core_bessel(op, v, x):
+    """The core's element-wise Bessel/vMF function `op` (see python/src/bind_special.cpp) at a scalar
+    v and the values x, as a float64 array."""
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    out = np.empty_like(x)
+    _core.bessel(op, np.full_like(x, float(v)), x, out)
+    return out
+
+
 def _vmf_log_c(d, kappa):
     """log C_d(kappa) from the core (stablemath/vmf.hpp)."""
-    k = np.atleast_1d(np.asarray(kappa, dtype=np.float64))
-    out = np.empty_like(k)
-    _core.bessel(6, np.full_like(k, float(d)), k, out)
-    return out
+    return _core_bessel(6, d, kappa)
 
 
 def _log_bessel_i(v, x):
-    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
-    out = np.empty_like(x)
-    _core.bessel(0, np.full_like(x, float(v)), x, out)
-    return out
+    return _core_bessel(0, v, x)
 
 
 def _vmf_a(d, kappa):
-    k = np.atleast_1d(np.asarray(kappa, dtype=np.float64))
-    out = np.empty_like(k)
-    _core.bessel(7, np.full_like(k, float(d)), k, out)
-    return out
+    return _core_bessel(7, d, kappa)
 
 
 def _vmf_mle_kappa(rbar, d):
