@@ -141,7 +141,7 @@ def _softmax_impl(x, axis, algorithm, where, safe, log, out):
     given = out
     out = conv.output(out, conv.shape)
     _core.softmax(conv.core(conv.native), ax, conv.core(m), conv.core(out), code, log, bool(safe))
-    return out if given is not None else conv.wrap(out)  # out= is returned as given, also when 0-d
+    return conv.result(out, given)  # out= is returned as given, also when 0-d
 
 
 def softmax(x, axis=-1, *, algorithm="auto", where=None, safe=False, out=None):

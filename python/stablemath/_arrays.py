@@ -17,6 +17,23 @@ def _torch():
     return sys.modules.get("torch")
 
 
+def dense_tensor(t, name: str):
+    """A torch tensor as plain strided memory that Tensor.numpy() and DLPack read correctly.
+
+    Sparse, mkldnn and nested tensors have no such memory: TypeError naming the argument. A tensor
+    with torch's negative (or conjugate) bit set, e.g. ``torch.complex(a, b).conj().imag``, keeps
+    the sign as a flag beside unchanged memory: Tensor.numpy() refuses it and np.from_dlpack reads
+    the memory with the wrong sign, so it is materialised here (one copy)."""
+    torch = _torch()
+    if t.is_nested or t.layout != torch.strided:
+        kind = "nested" if t.is_nested else str(t.layout).replace("torch.", "").lstrip("_")
+        raise TypeError(f"{name}: {kind} tensors are not supported; pass a dense (strided) tensor, "
+                        "e.g. t.to_dense()")
+    if t.is_neg() or t.is_conj():
+        t = t.resolve_neg().resolve_conj()
+    return t
+
+
 class Converted:
     """One input argument, converted for the core.
 
@@ -57,6 +74,7 @@ class Converted:
         """
         torch = _torch()
         if torch is not None and isinstance(value, torch.Tensor):
+            value = dense_tensor(value, name)
             _check_torch_device(value, name)
             value = value.detach()
             _aux_dtype_check(str(value.dtype).replace("torch.", ""), value.dtype.is_complex, name, kind)
@@ -91,13 +109,17 @@ class Converted:
 
     def output(self, out, shape, name: str = "out"):
         """Checks a caller-provided output (same library, shape and dtype as the result, writable,
-        on the CPU, and either the input itself or not overlapping it) or allocates one."""
+        on the CPU, and either the input itself or not overlapping it) or allocates one. Returns
+        the array the core writes: `out` itself, or for a torch `out` with the negative bit set
+        (Tensor.numpy() cannot expose it) a resolved copy that result() copies back."""
         if out is None:
             return self.empty(shape)
         torch = _torch()
+        target = out
         if self.kind == "torch":
             if not isinstance(out, torch.Tensor):
                 raise TypeError(f"{name}: expected a torch.Tensor like the input, got {type(out).__name__}")
+            target = dense_tensor(out, name)
             _check_torch_device(out, name)
             if out.requires_grad:
                 raise ValueError(f"{name}: a tensor that requires grad cannot be written in place")
@@ -122,7 +144,16 @@ class Converted:
         if base_overlap and not _same_view(out, self.native):
             raise ValueError(f"{name}: overlaps the input; pass the input itself for an in-place result, "
                              "or a separate array")
-        return out
+        return target
+
+    def result(self, res, given):
+        """What a function with out= returns: `given` itself (filled from `res` when output() gave
+        the core a stand-in), or, without out=, `res` in the caller's type."""
+        if given is None:
+            return self.wrap(res)
+        if res is not given:
+            given.copy_(res)  # torch writes the values through the negative bit
+        return given
 
     def wrap(self, out):
         if self.kind == "numpy-scalar" and out.ndim == 0:
@@ -167,6 +198,9 @@ def aux_to_numpy(value, name):
     """A secondary argument (weights, mask) from any array library or Python object -> NumPy."""
     if isinstance(value, np.ndarray):
         return value if value.dtype.isnative else value.astype(value.dtype.newbyteorder("="))
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        value = dense_tensor(value, name)  # (np.from_dlpack would read a negative-bit tensor's sign wrong)
     if hasattr(value, "__dlpack__") and hasattr(value, "__dlpack_device__"):
         if int(value.__dlpack_device__()[0]) != _DLPACK_CPU:
             raise ValueError(f"{name}: array is not on the CPU")
@@ -220,6 +254,7 @@ def convert(x, name: str = "x", allow_int: bool = False) -> Converted:
         elif isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "iu":
             x = np.asarray(x, dtype=np.float64)
     if torch is not None and isinstance(x, torch.Tensor):
+        x = dense_tensor(x, name)
         _check_torch_device(x, name)
         if x.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
             kind = "complex" if x.dtype.is_complex else "integer/bool" if not x.dtype.is_floating_point else str(x.dtype)

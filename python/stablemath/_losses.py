@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core
 from ._api import _axis_index
-from ._arrays import Converted, _check_torch_device, _torch, convert
+from ._arrays import Converted, _check_torch_device, _torch, convert, dense_tensor
 
 __all__ = ["softmax_cross_entropy", "softmax_collapse", "SoftmaxCollapse"]
 
@@ -41,7 +41,7 @@ def _target_indices(target, shape: tuple, classes: int, ignore_index: int) -> np
         _check_torch_device(target, "target")
         if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype == torch.bool:
             raise TypeError(f"target: expected integer class indices, got dtype {target.dtype}")
-        arr = target.detach().numpy()
+        arr = dense_tensor(target, "target").detach().numpy()
     elif isinstance(target, (np.ndarray, np.generic)):
         arr = np.asarray(target)
     elif hasattr(target, "__dlpack__") and hasattr(target, "__dlpack_device__"):

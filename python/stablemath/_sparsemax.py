@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _core
 from ._api import _axis_index
-from ._arrays import _torch, aux_to_numpy, convert
+from ._arrays import _torch, aux_to_numpy, convert, dense_tensor
 
 __all__ = ["sparsemax", "sparsemax_loss", "sparsemax_backward"]
 
@@ -57,7 +57,7 @@ def sparsemax(x, axis=-1, *, algorithm="auto", out=None):
         raise ValueError(f"algorithm: expected one of {sorted(_ALGORITHMS)}, got {algorithm!r}") from None
     res = conv.output(out, conv.shape)
     _core.sparsemax(conv.core(conv.native), ax, conv.core(res), code)
-    return res if out is not None else conv.wrap(res)  # out= is returned as given, also when 0-d
+    return conv.result(res, out)  # out= is returned as given, also when 0-d
 
 
 def _library(conv):
@@ -69,11 +69,13 @@ def _as_library(conv, value, name):
     torch = _torch()
     if conv.kind == "torch":
         if isinstance(value, torch.Tensor):
+            value = dense_tensor(value, name)
             if value.device.type != "cpu":
                 raise ValueError(f"{name}: tensor is on device {value.device}; this build has no CUDA backend")
             return value.detach()
         return torch.as_tensor(aux_to_numpy(value, name))
     if torch is not None and isinstance(value, torch.Tensor):
+        value = dense_tensor(value, name)
         if value.device.type != "cpu":
             raise ValueError(f"{name}: tensor is on device {value.device}; this build has no CUDA backend")
         value = value.detach()

@@ -45,8 +45,10 @@ def vmf_kappa_mle(d, rbar):
 
     Safeguarded Newton iteration (bracketed by Amos-type bounds, started from Banerjee et al.'s
     approximation, at most 100 steps), in compiled scalar code. Inverts A_d to a few ulp of A, i.e.
-    to ~1e-16 / (1 - rbar) relative in kappa. rbar = 0 gives 0, rbar = 1 gives inf, rbar outside
-    [0, 1], d < 2 (except d = 1: atanh(rbar)) give NaN. Element-wise with broadcasting.
+    to ~1e-16 / (1 - rbar) relative in kappa. For d >= 2^62 the root is the closed form
+    (d - 2) rbar / (1 - rbar^2) (the 1/d corrections are below double precision there), inf where
+    it exceeds the float range. rbar = 0 gives 0, rbar = 1 gives inf, rbar outside [0, 1], d < 2
+    (except d = 1: atanh(rbar)) give NaN. Element-wise with broadcasting.
     """
     return _elementwise("vmf_kappa_mle", ("d", "rbar"), (d, rbar))
 

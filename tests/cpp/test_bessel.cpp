@@ -14,7 +14,8 @@
 //      over the whole range x in [1e-300, 1e300];
 //   5. monotonicity in x and v along sweeps that cross every branch boundary, and continuity
 //      (no jump beyond the accuracy target between points 8 ulps apart) at the boundaries;
-//   6. special values: x = 0, x < 0, NaN, +-inf, negative orders; no NaN/inf for finite input.
+//   6. special values: x = 0, x < 0, NaN, +-inf, negative orders; no NaN/inf for finite input;
+//   7. huge orders and arguments (up to the double maximum, beyond the documented range) against mpmath.
 // Max and median errors are printed per region. Runtime: about 2 s in all (-O2).
 #include <stablemath/bessel.hpp>
 
@@ -667,6 +668,42 @@ void test_special() {
     }
 }
 
+// Beyond the documented x <= 1e300: R = sqrt(v^2 + x^2), R + x and v asinh(v/x) overflowed where the
+// results do not (log Ie(1e200, 1e308) was -1e92, K ratio(max, max) inf). References: the Debye
+// expansion in mpmath at 400 digits (the same rows as HUGE in tests/python/test_bessel.py).
+void test_huge_arguments() {
+    const double M = std::numeric_limits<double>::max(), inf = HUGE_VAL;
+    struct H {
+        double v, x, ref[6];  // log I, log K, log Ie, log Ke, I ratio, K ratio
+    };
+    const H rows[] = {
+        {1e200, 1e308, {1e308, -1e308, -4.9999999999999995e91, 4.9999999999999995e91, 1.0, 1.0}},
+        {M, M, {9.57882765673286e307, -9.57882765673286e307, -8.398103691890297e307, 8.398103691890297e307,
+                0.41421356237309503, 2.414213562373095}},
+        {1.5e308, 1e308, {1.063081180133069e306, -1.063081180133069e306, -9.893691881986694e307, 9.893691881986694e307,
+                          0.3027756377319947, 3.302775637731995}},
+        {3e307, 2e307, {2.126162360266153e305, -2.126162360266153e305, -1.9787383763973386e307, 1.9787383763973386e307,
+                        0.3027756377319947, 3.3027756377319943}},
+        {1e305, M, {1.7976928567280905e308, -1.7976928567280905e308, -2.7813422514137116e301, 2.7813422514137116e301,
+                    0.9994438862526636, 1.0005564231819173}},
+        {-M, 1.07e301, {-inf, inf, -inf, inf, 33601740.83854799, 2.9760362857533796e-08}},
+    };
+    for (const H& h : rows) {
+        const double got[] = {sm::log_bessel_i(h.v, h.x), sm::log_bessel_k(h.v, h.x), sm::log_bessel_ie(h.v, h.x),
+                              sm::log_bessel_ke(h.v, h.x), sm::bessel_i_ratio(h.v, h.x), sm::bessel_k_ratio(h.v, h.x)};
+        for (int i = 0; i < 6; ++i) {
+            if (i == 4 && h.v < 0) continue;  // I ratio: negative non-integer order, NaN
+            const bool ok = std::isinf(h.ref[i]) ? got[i] == h.ref[i] : rel_err(got[i], h.ref[i]) <= 1e-14L;
+            CHECK_MSG(ok, "f%d(v=%g, x=%g) = %.17g, expected %.17g", i, h.v, h.x, got[i], h.ref[i]);
+        }
+        // d/dx log I = I ratio + v/x and d/dx log K = -K ratio + v/x (|v|, both with the same sign here)
+        if (h.v > 0) {
+            CHECK(rel_err(sm::log_bessel_i_deriv(h.v, h.x), h.ref[4] + h.v / h.x) <= 1e-14L);
+            CHECK(rel_err(sm::log_bessel_k_deriv(h.v, h.x), -h.ref[5] + h.v / h.x) <= 1e-14L);
+        }
+    }
+}
+
 }  // namespace
 
 template <class F>
@@ -693,5 +730,6 @@ int main(int argc, char** argv) {
     timed("monotone", [] { test_monotone<double>(); test_monotone<float>(); });
     timed("continuity", [] { test_continuity(); });
     timed("special", [] { test_special<double>(); test_special<float>(); });
+    timed("huge arguments", [] { test_huge_arguments(); });
     return sm_test::finish("test_bessel");
 }

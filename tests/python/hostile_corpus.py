@@ -1211,8 +1211,9 @@ def _log_scaled(kind, v, x):
     """log(I_v(x) e^-x) or log(K_v(x) e^x) as an mpf, for an order v >= 0 and 0 < x < inf."""
     key = (kind, v, x)
     if key not in _LOG_SCALED_CACHE:
-        # enough digits that v * eta - x keeps 30 of them for x, v up to 1e308
-        with mpmath.workdps(40 + max(0, int(math.log10(max(x, v, 1.0))))):
+        # enough digits that v * eta - x keeps 30 of them for x, v up to 1e308 (x may be an mpf
+        # beyond the float range: the vMF kappa_mle reference's bisection)
+        with mpmath.workdps(40 + max(0, int(mpmath.log10(max(x, v, 1))))):
             r = None
             if v < 500:
                 try:
@@ -1351,29 +1352,34 @@ def _vmf_nu(d):
 
 
 def _vmf_a_mp(d, k):
-    """A_d(kappa) as an mpf, d >= 2, 0 < kappa < inf."""
-    return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", _vmf_nu(d), k))
+    """A_d(kappa) as an mpf, d >= 2, 0 < kappa < inf (to 120 bits: kappa_mle's bisection on it
+    must resolve A to far below an ulp, its root being ~1/(1 - rbar) times as sensitive)."""
+    with mpmath.workprec(120):
+        return mpmath.exp(_log_scaled("i", d / 2, k) - _log_scaled("i", _vmf_nu(d), k))
 
 
 def _vmf_kappa_mle(d, r):
-    """Solves A_d(kappa) = r (0 < r < 1, d >= 2) by bisection on log kappa (A is increasing)."""
+    """Solves A_d(kappa) = r (0 < r < 1, d >= 2) by bisection on log kappa (A is increasing), in
+    mpf numbers: for d ~ 1e308 the root and its bracket lie beyond the float range (-> inf)."""
     key = (d, r)
     if key not in _KAPPA_MLE_CACHE:
         if r < 1e-100:  # A_d(k) = k/d (1 - k^2/(d^2 (d+2)) + ...): kappa = d r to double precision
             _KAPPA_MLE_CACHE[key] = d * r
         else:
-            k0 = r * (d - r * r) / (1 - r * r)  # Banerjee et al.'s approximation: the bracket around it
-            lo, hi = k0 / 4, k0 * 4
-            while float(_vmf_a_mp(d, lo)) > r:
+            with mpmath.workprec(120):
+                D, R = mpmath.mpf(d), mpmath.mpf(r)
+                k0 = R * (D - R * R) / (1 - R * R)  # Banerjee et al.'s approximation: the bracket around it
+                lo, hi = k0 / 4, k0 * 4
+            while _vmf_a_mp(d, lo) > r:
                 lo /= 4
-            while float(_vmf_a_mp(d, hi)) < r:
+            while _vmf_a_mp(d, hi) < r:
                 hi *= 4
-            for _ in range(70):
-                mid = math.sqrt(lo * hi)
-                if mid in (lo, hi):
-                    break
+            for _ in range(72):  # the bracket's ratio 16 -> 1 + 6e-21
+                with mpmath.workprec(120):
+                    mid = mpmath.sqrt(lo * hi)
                 lo, hi = (mid, hi) if _vmf_a_mp(d, mid) < r else (lo, mid)
-            _KAPPA_MLE_CACHE[key] = math.sqrt(lo * hi)
+            with mpmath.workprec(120):
+                _KAPPA_MLE_CACHE[key] = float(mpmath.sqrt(lo * hi))
     return _KAPPA_MLE_CACHE[key]
 
 
@@ -1433,7 +1439,8 @@ for _lib, _dt in _libs_dtypes():
     add(f"ew-values/grid/{_lib}-{_dt}", _mkx,
         {"v": Lazy(lambda x, lib=_lib, dt=_dt: _arr(np.reshape(EW_ORDERS, (-1, 1)), lib, dt))}, group="ew-values")
 
-# beyond the documented range (x <= 1e300): huge x with a huge order (a library bug, see test_hostile)
+# beyond the documented range (x <= 1e300): huge x with a huge order (found by fuzz_api: R = sqrt(v^2 + x^2)
+# and R + x overflowed, log_bessel_ie/ke were off by 2x and bessel_k_ratio(max, max) inf)
 for _f in ("log_bessel_ie", "log_bessel_ke", "bessel_k_ratio"):
     add(f"ew-values/huge-v-and-x/{_f}", lambda: np.array([1e308, 1.7976931348623157e308]),
         {"v": Lazy(lambda x: np.array([1e200, 1.7976931348623157e308]))}, {_f: VALUE}, group="ew-values")
@@ -1446,6 +1453,15 @@ for _f in ("vmf_log_normalizer", "vmf_mean_resultant", "vmf_kappa_mle"):
 for _f in ("vmf_log_normalizer", "vmf_mean_resultant"):
     add(f"ew-values/vmf-huge-d/{_f}", lambda: np.array([1e29, 1e30, 1e6]), {"v": np.array([1e30, 1e30, 1e6])},
         {_f: VALUE}, group="ew-values")
+# d up to the float maximum (found by fuzz_api: vmf_kappa_mle(6e307, 0.5) was inf; log C's terms
+# overflowed before log C, and A_d(d, max) was 0)
+_MAXF = 1.7976931348623157e308
+for _f in ("vmf_log_normalizer", "vmf_mean_resultant"):
+    add(f"ew-values/vmf-d-to-max/{_f}", lambda: np.array([_MAXF, _MAXF, 0.0, 1e-300, 1.0, 3e307]),
+        {"v": np.array([1e306, _MAXF, 6e307, 1e300, 2.0**62, 6e307])}, {_f: VALUE}, group="ew-values")
+add("ew-values/vmf-d-to-max/vmf_kappa_mle", lambda: np.array([0.5, 0.5, 1e-300, 0.9, 0.5, 0.25]),
+    {"v": np.array([6e307, _MAXF, 1e300, 1e300, 2.0**62, 2.0**62 * 0.999])}, {"vmf_kappa_mle": VALUE},
+    group="ew-values")
 
 # --- 2. shapes: empty, 0-d, scalars, lists, broadcasting ------------------------------------------
 _EW_BCAST = Raises((ValueError,), "x")  # "v and x: shapes do not broadcast (...)"

@@ -32,30 +32,11 @@ import stablemath
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-# (function name regex, case id regex, reason): the cases each library bug makes fail. Details:
-#
-# neg-bit: torch.complex(...).conj().imag is a float CPU tensor with the negative bit set;
-#   Tensor.numpy() refuses it: RuntimeError("Can't call numpy() on Tensor that has negative bit
-#   set"), raised for x (_arrays.Converted.core), b/where (Converted.aux) and out. Expected: the
-#   value (resolve_neg() first), as for any float CPU tensor.
-# layouts: sparse COO/CSR and mkldnn tensors reach Tensor.numpy() and raise TypeError("can't
-#   convert Sparse layout tensor to numpy...") without the argument's name; a nested tensor raises
-#   RuntimeError("Internal error: NestedTensorImpl doesn't support sizes") from x.shape. Expected:
-#   TypeError("x: ...") (or "b: ...", "where: ...").
-# huge orders and arguments (element-wise, beyond the documented x <= 1e300): with x >= ~1e307 and
-#   v >= ~1e150 log_bessel_ie(v, x) is -v^2/x instead of -v^2/(2x) (log_bessel_ke likewise):
-#   log_bessel_ie(1e200, 1e308) = -1e92, expected -5e91 (mpmath / Debye expansion); at v = x = max
-#   bessel_k_ratio gives inf and log_bessel_ie/ke -inf (expected 2.414, -8.4e307 / 8.4e307):
-#   an intermediate like v^2 + x^2 overflows. Found by tests/fuzz/fuzz_api.py.
-KNOWN_BUGS = [
-    (r".*", r"^layout/neg-bit|^weights/neg-bit-b$|^out/torch-neg-bit$",
-     "BUG: torch tensor with the negative bit set -> RuntimeError from Tensor.numpy()"),
-    (r".*", r"^layout/torch-(sparse_coo|sparse_csr|mkldnn|nested)$|^weights/sparse-b$|^where/sparse-mask$",
-     "BUG: sparse/mkldnn tensor -> TypeError not naming the argument; nested -> RuntimeError"),
-    (r"log_bessel_.*|bessel_._ratio", r"^ew-values/huge-v-and-x/",
-     "BUG: x >= ~1e307 with v >= ~1e150: log_bessel_ie/ke off by a factor 2 (-v^2/x instead of -v^2/(2x)); "
-     "v = x = max: bessel_k_ratio inf (expected 1 + sqrt 2)"),
-]
+# (function name regex, case id regex, reason): the cases each library bug makes fail, with a
+# comment per entry giving the details. None at present: the last ones (torch tensors with the
+# negative bit, sparse/mkldnn/nested layouts, huge orders with x beyond 1e300) are fixed and their
+# cases are ordinary corpus cases again.
+KNOWN_BUGS: list = []
 
 
 def known_bug(func_name: str, case_id: str):

@@ -147,6 +147,43 @@ def test_kappa_mle_round_trip_wide_range():
     assert np.all(rel <= bound), float(np.max(rel / bound))
 
 
+# ---- huge dimensions ----------------------------------------------------------------------------
+def _ref_a_debye(d, kappa):
+    """A_d(kappa) from the Debye logs of I_{nu+1} and I_nu (nu = d/2 - 1 exactly) at 400 digits:
+    their difference is O(1) while each is up to ~1e308."""
+    with mpmath.workdps(400):
+        nu = mpmath.mpf(d) / 2 - 1
+        return mpmath.exp(debye_logs(nu + 1, kappa)[0] - debye_logs(nu, kappa)[0])
+
+
+@pytest.mark.parametrize("d", [1e10, 2.0**62 * (1 - 2**-20), 2.0**62, 1e100, 1e306, 6e307, np.finfo(np.float64).max])
+def test_huge_dimensions_vs_mpmath(d):
+    """Up to the float maximum (d >= 2^62: the closed forms of vmf.hpp's header), with no
+    intermediate overflowing before the result (vmf_kappa_mle(6e307, 0.5) was inf, and
+    vmf_log_normalizer(1e306, max) inf instead of 1.74e308)."""
+    kappas = [1e-300, 1.0, 1e10, 1e150, 1e300, 1e307, np.finfo(np.float64).max]
+    got = sm.vmf_log_normalizer(d, np.array(kappas))
+    for k, g in zip(kappas, got):
+        with mpmath.workdps(400):
+            ref = ref_log_c(d, k)
+        assert g == ref if math.isinf(ref) else abs(g - ref) <= 4e-15 * max(1.0, abs(ref)), (d, k, g, ref)
+    for k in kappas:
+        a = sm.vmf_mean_resultant(d, k)
+        assert a == pytest.approx(float(_ref_a_debye(d, k)), rel=4 * EPS, abs=1e-300), (d, k)
+    for r in [1e-10, 0.1, 0.5, 0.9]:
+        k = sm.vmf_kappa_mle(d, r)
+        if np.isinf(k):  # the root is beyond the float range
+            assert _ref_a_debye(d, np.finfo(np.float64).max) < r
+        else:  # A_d(kappa) = r, to the conditioning kappa A'/A ~ (1 - r^2)/(1 + r^2) of A in kappa
+            assert float(_ref_a_debye(d, k)) == pytest.approx(r, rel=8 * EPS), (d, r, k)
+    # large-d asymptotics: kappa_mle ~ d rbar / (1 - rbar^2), log C(0) = -log(area of S^(d-1))
+    if d < 1e300:
+        assert sm.vmf_kappa_mle(d, 0.5) == pytest.approx(d * 0.5 / 0.75, rel=1e-9)
+    with mpmath.workdps(400):
+        log_area = mpmath.log(2) + (mpmath.mpf(d) / 2) * mpmath.log(mpmath.pi) - mpmath.loggamma(mpmath.mpf(d) / 2)
+    assert sm.vmf_log_normalizer(d, 0.0) == pytest.approx(float(-log_area), rel=4e-15)
+
+
 def test_kappa_mle_edges_and_banerjee_start():
     assert sm.vmf_kappa_mle(3, 0.0) == 0.0
     assert sm.vmf_kappa_mle(3, 1.0) == np.inf

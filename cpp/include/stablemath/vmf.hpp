@@ -14,7 +14,15 @@
 //     I_nu(k) = (k/2)^nu / Gamma(nu+1) * S,  S = sum_j (k^2/4)^j / (j! (nu+1)_j)
 // is used so that log C = -log(2 pi^{d/2}) + lgamma(d/2) - log S keeps full relative accuracy
 // (at kappa = 0 it is minus the log of the sphere's area). Elsewhere log I comes from
-// log_bessel_ie (no overflow for any kappa, d up to 2e6).
+// log_bessel_ie (no overflow for any kappa).
+//
+// Huge dimensions, d >= 2^62: the 1/nu terms of the uniform expansion of I_nu (R = sqrt(nu^2 + kappa^2))
+// are below 1e-18 there, and with nu log kappa + nu asinh(nu/kappa) = nu log(nu + R)
+//     log C = nu log(nu + R) - R - (nu + 1) log(2 pi) + log(2 pi R)/2      (any kappa >= 0),
+//     A_d   = kappa / (nu + R),    kappa_mle = 2 nu rbar / (1 - rbar^2)     (A_d inverted exactly),
+// the large-d asymptotics (kappa_mle ~ d rbar / (1 - rbar^2)). The separate terms of log C overflow
+// before log C does (nu log kappa at d ~ 1e306), so it is summed at a quarter of its size; A_d comes
+// from the Bessel ratio as for every d (it has the same leading term).
 //
 // Domain: d = 1 (the two-point distribution on {-1, 1}: log C = -log(2 cosh kappa)) or d >= 2
 // (any real d), kappa >= 0; otherwise NaN (also for 1 < d < 2, where I_{d/2-1} has a negative
@@ -31,6 +39,19 @@ namespace vmf {
 constexpr double log_2pi = 1.8378770664093454836;
 constexpr double log_pi = 1.1447298858494001741;
 constexpr double log_2 = 0.69314718055994530942;
+constexpr double huge_d = 0x1p62;  // the closed forms above from here on
+
+// log C_d(kappa) + (scaled ? kappa : 0) for huge_d <= d < inf: the closed form above with every
+// term at a quarter of its size (nu/4, R/4: exact power-of-2 scaling), so that an intermediate
+// overflows only where log C does. R - kappa = nu^2 / (R + kappa) without cancellation.
+SM_HOST_DEVICE inline double log_normalizer_huge_d(double d, double kappa, bool scaled) {
+    const double nq = 0.25 * (0.5 * d - 1.0), kq = 0.25 * kappa;
+    const double rq = bessel::hypot_vx(nq, kq);           // R/4
+    const double l = std::log(nq + rq) + 2.0 * log_2;     // log(nu + R)
+    const double r_term = scaled ? nq * (nq / (rq + kq)) : rq;
+    const double half_log_2pi_r = 0.5 * (log_2pi + std::log(rq) + 2.0 * log_2);
+    return 4.0 * (nq * l - r_term - (nq + 0.25) * log_2pi + 0.25 * half_log_2pi_r);
+}
 
 // log S for y = kappa^2/4 <= (nu + 1) / 64: terms shrink at least 64-fold per step.
 SM_HOST_DEVICE inline double log_normalised_series(double nu, double y) {
@@ -47,6 +68,7 @@ SM_HOST_DEVICE inline double log_normalised_series(double nu, double y) {
 SM_HOST_DEVICE inline double log_normalizer(double d, double kappa, bool scaled = false) {
     if (d != d || kappa != kappa || d < 1.0 || (d > 1.0 && d < 2.0) || kappa < 0.0) return static_cast<double>(NAN);
     if (kappa == HUGE_VAL) return HUGE_VAL;  // the density concentrates on mu
+    if (d >= huge_d && d < HUGE_VAL) return log_normalizer_huge_d(d, kappa, scaled);
     const double nu = 0.5 * d - 1.0;
     const double y = 0.25 * kappa * kappa;
     const double shift = scaled ? kappa : 0.0;
@@ -88,6 +110,7 @@ SM_HOST_DEVICE inline double kappa_mle(double d, double rbar) {
     if (d == 1.0) return std::atanh(rbar);
     const double a = 0.5 * (d - 1.0);
     if (d < 2.0) return static_cast<double>(NAN);  // A_d is not defined here for 1 < d < 2 (see above)
+    if (d >= huge_d) return rbar * (d - 2.0) / s;  // kappa / (nu + R) = rbar solved (header comment)
     double lo = rbar * (d - 1.0) / s;
     double hi = rbar * (a + std::sqrt(a * a + s * d)) / s;
     double k = rbar * (d - rbar * rbar) / s;

@@ -38,6 +38,12 @@
 // a few 1e-15 relative. Near R = 25 with v ~ 0 the expansion needs 21 terms and its truncation
 // is ~2^-58 (bessel_coeffs.hpp). For x > ~1e307 the factor 1/R is
 // subnormal; the w terms are then far below the rounding of the leading terms anyway.
+//
+// Huge arguments (R >= 2^1000, beyond the documented x <= 1e300): R overflows for v = x = max, R + x
+// in phase_scaled for x > ~9e307 (giving -v^2/x instead of -v^2/(2x)) and v asinh(v/x) where the
+// phase itself is finite. There s, t, w come from R/4 and the logs from uniform_log_huge, which
+// forms every term at a quarter of its size (exact power-of-2 scaling). Both are behind one
+// comparison on R, so the ordinary path (and the batch, which keeps max(v, x) < 1e150) is as before.
 #pragma once
 #include <cmath>
 #include "../config.hpp"
@@ -108,22 +114,49 @@ struct UniformSums {
     int K;
 };
 
+// R from which the huge-argument forms are used (see the header comment).
+constexpr double huge_r = 0x1p1000;
+
 template <bool Low>
 SM_INLINE UniformSums uniform_setup(double v, double x) {
     UniformSums u;
     u.R = hypot_vx(v, x);
-    u.w = 1.0 / u.R;
-    u.s = x / u.R;
-    u.t = v / u.R;
+    if (u.R < huge_r) {
+        u.w = 1.0 / u.R;
+        u.s = x / u.R;
+        u.t = v / u.R;
+    } else {  // R may be inf: the same quotients with R/4
+        const double rq = hypot_vx(0.25 * v, 0.25 * x);
+        u.w = 0.25 / rq;
+        u.s = (0.25 * x) / rq;
+        u.t = (0.25 * v) / rq;
+    }
     u.tau = u.t * u.t;
     u.K = debye_terms<Low>(u.R);
     return u;
+}
+
+// log I_v(x) (is_i) or log K_v(x), or their scaled forms, for R >= huge_r. R, R + x and
+// v asinh(v/x) are formed at a quarter of their size, so an intermediate overflows only where the
+// result does. The 1/R terms of the expansion (< 1e-300) are left out.
+SM_HOST_DEVICE inline double uniform_log_huge(double v, double x, bool scaled, bool is_i) {
+    const double vq = 0.25 * v, xq = 0.25 * x;
+    const double rq = hypot_vx(vq, xq);  // R/4
+    const double a = asinh_ratio(v, x);
+    const double q = v / x;
+    double ph;
+    if (scaled) ph = v * (vq / (rq + xq) - a);  // v^2/(R + x) - v asinh(v/x); v/(R + x) <= 1
+    else if (q >= 1.2 && q <= 1.9) ph = phase_dd(v, x);
+    else ph = 4.0 * (rq - vq * a);  // R - v asinh(v/x)
+    const double rest = -0.5 * (std::log(rq) + 2.0 * bessel_coeffs::ln2);  // -log(R)/2
+    return is_i ? ph + (rest - bessel_coeffs::half_log_2pi) : -ph + (rest + bessel_coeffs::half_log_pi_2);
 }
 
 // log I_v(x) (or log(I_v(x) e^{-x}) when scaled), v >= 0, x > 0, R >= 25.
 template <bool Low>
 SM_HOST_DEVICE inline double uniform_log_i(double v, double x, bool scaled) {
     const UniformSums u = uniform_setup<Low>(v, x);
+    if (!(u.R < huge_r)) return uniform_log_huge(v, x, scaled, true);
     const double su = bessel_coeffs::debye_u_tail(u.K, u.w, u.tau);
     const double ph = scaled ? phase_scaled(v, x, u.R) : phase(v, x, u.R);
     return ph + (std::log1p(su) - 0.5 * std::log(u.R) - bessel_coeffs::half_log_2pi);
@@ -133,6 +166,7 @@ SM_HOST_DEVICE inline double uniform_log_i(double v, double x, bool scaled) {
 template <bool Low>
 SM_HOST_DEVICE inline double uniform_log_k(double v, double x, bool scaled) {
     const UniformSums u = uniform_setup<Low>(v, x);
+    if (!(u.R < huge_r)) return uniform_log_huge(v, x, scaled, false);
     const double su = bessel_coeffs::debye_u_tail(u.K, -u.w, u.tau);
     const double ph = scaled ? phase_scaled(v, x, u.R) : phase(v, x, u.R);
     return -ph + (std::log1p(su) - 0.5 * std::log(u.R) + bessel_coeffs::half_log_pi_2);
