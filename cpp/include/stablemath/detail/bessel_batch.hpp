@@ -8,7 +8,9 @@
 //      [1e-140, 1e150) (so that R, q = v/x and R/x neither overflow nor underflow) get R and their
 //      Debye term count K (debye_terms_double: a branch-free count, 1..23); the others K = 0;
 //   2. partitioned: elements with K = 0 are computed at once by the scalar function, the others
-//      counting-sorted by K;
+//      counting-sorted by K; elements with R < 25 (the I functions for x >= 1e-10, the K functions
+//      for x > 1/2) are instead sorted by floor(x) and run through lane-parallel forms of the scalar
+//      code's series, continued fraction, integral and recurrences (small_*_run below);
 //   3. each run of equal K evaluates the Debye sums in a loop with a compile-time K: the switch of
 //      debye_u_tail / debye_q_sum folds to straight-line polynomials that the compiler vectorises
 //      under the caller's ISA (the scalar code instead mispredicts a jump per element on mixed input);
@@ -28,6 +30,8 @@
 #include <cmath>
 #include <cstddef>
 #include "../bessel.hpp"
+#include "bessel_dd.hpp"
+#include "exp_poly.hpp"
 #include "log_poly.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
@@ -52,7 +56,7 @@ struct BatchScratch {
     // elements whose phase needs double-double (batch_finish_log)
     int bidx[kBesselBatch];
     double bv[kBesselBatch + kLanes], bx[kBesselBatch + kLanes];
-    // R < 25 elements of the I functions (small_*_run), sorted by floor(x), padded
+    // R < 25 elements of the lane forms (small_*_run), sorted by floor(x), padded
     double lv[kBesselBatch + kLanes], lx[kBesselBatch + kLanes], lres[kBesselBatch + kLanes];
     int lidx[kBesselBatch];
 };
@@ -108,19 +112,22 @@ SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, d
     Runner::template run<Kc, Neg, Q>(w, tau, su, sq, n);
 }
 
-// ---- R < 25 for the I functions: lane-parallel forms of bessel_i_series.hpp ---------------------
-// For v in [0, 25), x in [1e-10, 25) (the range of series_lead's product form) the batch runs the
-// scalar code's series and continued fraction over blocks of kLanes elements, sorted by floor(x) so
-// that a block's elements need similar term counts; every lane takes its block's largest count
-// (series: extra terms only add below the rounding of the sum; fraction: lanes start at their own
-// depth). log Gamma(1 + f), f in [0, 1), comes from Temme's 1/Gamma(1 + z) polynomial (|z| <= 1/2)
-// for f < 1/2 and through Gamma(1 + f) = f Gamma(f) for f >= 1/2, where the scalar code calls lgamma.
+// ---- R < 25: lane-parallel forms of bessel_i_series.hpp, bessel_k_integral.hpp, ------------------
+// ---- bessel_k_recurrence.hpp -------------------------------------------------------------------
+// The batch runs the scalar code's series, continued fraction, integral and recurrences over blocks
+// of kLanes elements, sorted by floor(x) so that a block's elements need similar term counts; every
+// lane takes its block's largest count (series: extra terms only add below the rounding of the sum;
+// fraction, integral and recurrences: lanes stop at their own depth by a select). The kLanes
+// independent chains keep the core busy where the scalar code waits on one chain per element, and
+// no division sits on a chain. For I: v in [0, 25), x in [1e-10, 25) (the range of series_lead's
+// product form); log Gamma(1 + f), f in [0, 1), comes from Temme's 1/Gamma(1 + z) polynomial
+// (|z| <= 1/2) for f < 1/2 and through Gamma(1 + f) = f Gamma(f) for f >= 1/2, where the scalar code
+// calls lgamma. For K: x in (1/2, 25), the integral's domain; Temme's series below stays scalar.
 constexpr double kSmallXMin = 1e-10;
+constexpr double kSmallKXMin = 0.5;  // K: the integral branch (Temme's series below stays scalar)
 constexpr int kSmallBuckets = 25;  // floor(x), x < 25
 
-// log I_v(x) (series_log_i) for n (a multiple of kLanes) elements, kLanes at a time: the lanes'
-// independent chains keep the core busy (gcc does not vectorise these loops, but they run at
-// several operations per cycle; the scalar code instead waits on one chain per element).
+// log I_v(x) (series_log_i) for n (a multiple of kLanes) elements, kLanes at a time.
 SM_FORCE_INLINE void small_log_i_run(const double* v, const double* x, double* out, std::size_t n) {
     constexpr std::size_t L = kLanes;
     constexpr double tol = 0x1p-56;
@@ -202,15 +209,97 @@ SM_FORCE_INLINE void small_i_ratio_run(const double* v, const double* x, double*
     }
 }
 
+// log K_v(x) (Scaled: log(e^x K_v(x))) or K_{v+1}/K_v (Ratio) for R < 25 and 1/2 < x < 25:
+// k_small's trapezoidal integral (bessel_k_integral.hpp) and forward recurrence
+// (bessel_k_recurrence.hpp, its x >= 1 form, which cannot overflow for x > 1/2 either), kLanes
+// elements at a time: each lane takes its own step h and node count (lanes past their last node
+// add 0), and the exponential is exp_poly.hpp's inline one instead of a library call per node.
+// v: |v| for log K, the signed order (>= -1/2) for the ratio. n: a multiple of kLanes.
+template <bool Ratio, bool Scaled>
+SM_FORCE_INLINE void small_k_run(const double* v, const double* x, double* out, std::size_t n) {
+    constexpr std::size_t L = kLanes;
+    for (std::size_t j0 = 0; j0 < n; j0 += L) {
+        double xl[L], mu[L], nf[L], h[L], nodes[L], e1m[L], em[L], emi[L], e1[L], e1i[L];
+        double ej[L], am[L], ami[L], a1[L], a1i[L], s0[L], c0[L], s1[L], c1[L];
+        double nmax = 0.0, rmax = 0.0;
+        for (std::size_t l = 0; l < L; ++l) {
+            xl[l] = x[j0 + l];
+            nf[l] = std::floor(v[j0 + l] + 0.5);
+            mu[l] = v[j0 + l] - nf[l];
+            rmax = nf[l] > rmax ? nf[l] : rmax;
+            const double hl = 0.58 / std::sqrt(xl[l] + 0.5);
+            h[l] = hl < 0.2 ? hl : 0.2;
+            // Last node: 2x sinh^2(t/2) - 1.5 t >= 44 (integral_k_scaled); asinh(s) = log(s + sqrt(1 + s^2)).
+            const double s1a = std::sqrt(22.0 / xl[l]);
+            const double tm1 = 2.0 * log_positive(s1a + std::sqrt(1.0 + s1a * s1a));
+            const double s2a = std::sqrt((44.0 + 1.5 * tm1) / (2.0 * xl[l]));
+            const double tm = 2.0 * log_positive(s2a + std::sqrt(1.0 + s2a * s2a));
+            const double nd = std::ceil(tm / h[l]);
+            nodes[l] = nd < 48.0 ? nd : 48.0;
+            nmax = nodes[l] > nmax ? nodes[l] : nmax;
+        }
+        for (std::size_t l = 0; l < L; ++l) {  // library calls, once per element
+            e1m[l] = std::expm1(h[l]);
+            em[l] = std::exp(mu[l] * h[l]);
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+            e1[l] = 1.0 + e1m[l];
+            emi[l] = 1.0 / em[l];
+            e1i[l] = 1.0 / e1[l];
+            ej[l] = 0.0;
+            am[l] = ami[l] = a1[l] = a1i[l] = 1.0;
+            s0[l] = s1[l] = 0.5;
+            c0[l] = c1[l] = 0.0;
+        }
+        for (double j = 1.0; j <= nmax; j += 1.0) {
+            for (std::size_t l = 0; l < L; ++l) {
+                ej[l] += e1m[l] * (1.0 + ej[l]);
+                am[l] *= em[l];
+                ami[l] *= emi[l];
+                a1[l] *= e1[l];
+                a1i[l] *= e1i[l];
+                const double g = exp_nonpositive(-xl[l] * ej[l] * ej[l] / (2.0 * (1.0 + ej[l])));
+                const double gj = j <= nodes[l] ? g : 0.0;
+                const dd::DD t0 = dd::two_sum(s0[l], gj * 0.5 * (am[l] + ami[l]));
+                const dd::DD t1 = dd::two_sum(s1[l], gj * 0.5 * (am[l] * a1[l] + ami[l] * a1i[l]));
+                s0[l] = t0.hi;
+                c0[l] += t0.lo;
+                s1[l] = t1.hi;
+                c1[l] += t1.lo;
+            }
+        }
+        // K_{mu+j} / K_mu by the forward recurrence, to j = round(v).
+        double p0[L], p1[L], lk[L];
+        for (std::size_t l = 0; l < L; ++l) {
+            const double k0 = s0[l] + c0[l], k1 = s1[l] + c1[l];
+            lk[l] = log_positive(h[l] * k0);
+            p0[l] = 1.0;
+            p1[l] = k1 / k0;  // K_{mu+1} / K_mu
+        }
+        for (double j = 1.0; j <= rmax; j += 1.0) {
+            for (std::size_t l = 0; l < L; ++l) {
+                const double pn = 2.0 * (mu[l] + j) / xl[l] * p1[l] + p0[l];
+                const bool on = j <= nf[l];
+                p0[l] = on ? p1[l] : p0[l];
+                p1[l] = on ? pn : p1[l];
+            }
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+            if constexpr (Ratio) out[j0 + l] = p1[l] / p0[l];
+            else out[j0 + l] = (Scaled ? lk[l] : lk[l] - xl[l]) + log_positive(p0[l]);
+        }
+    }
+}
+
 // Step 1: s.v = the order the uniform branch sees (|v| for log K, v itself for ratios), s.R, and
-// s.K = the Debye term count, -1 - floor(x) for the R < 25 elements of the I functions, or 0 for
+// s.K = the Debye term count, -1 - floor(x) for the R < 25 elements of the lane forms, or 0 for
 // elements left to the scalar function.
 template <int Op>
 SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_t n, BatchScratch& s) {
     constexpr bool abs_order = Op == op_log_k || Op == op_log_ke;
     constexpr double vmin = Op == op_k_ratio ? -0.5 : 0.0;
     constexpr double r_min2 = bessel_coeffs::uniform_r_min * bessel_coeffs::uniform_r_min;
-    constexpr bool has_small = Op == op_log_i || Op == op_log_ie || Op == op_i_ratio;
+    constexpr bool small_i = Op == op_log_i || Op == op_log_ie || Op == op_i_ratio;
     for_lanes(n, [&](std::size_t i) {
         const double xi = x[i];
         const double va = abs_order ? std::fabs(v[i]) : v[i];
@@ -221,8 +310,9 @@ SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_
         const double R = std::sqrt(keep ? r2 : 1.0);
         s.v[i] = va;
         s.R[i] = R;
-        // R < 25 elements of the I functions: -1 - floor(x) (small_*_run).
-        const bool small = has_small & (va >= 0.0) & (xi >= kSmallXMin) & (r2 < r_min2);
+        // R < 25 elements of the lane forms: -1 - floor(x) (small_*_run).
+        const bool small = (small_i ? (va >= 0.0) & (xi >= kSmallXMin) : (va >= vmin) & (xi > kSmallKXMin)) &
+                           (r2 < r_min2);
         s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : small ? -1.0 - std::floor(xi) : 0.0;
     });
 }
@@ -291,7 +381,7 @@ SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double*
     });
 }
 
-// Step 2' for the R < 25 elements of the I functions: counting sort by floor(x) (bucket offsets in
+// Step 2' for the R < 25 elements: counting sort by floor(x) (bucket offsets in
 // scount), the lane-parallel runs, scatter.
 template <int Op, class Runner>
 SM_FORCE_INLINE void batch_small(const double* x, std::size_t n, BatchScratch& s, int* scount, double* out) {
@@ -310,7 +400,8 @@ SM_FORCE_INLINE void batch_small(const double* x, std::size_t n, BatchScratch& s
         s.lx[j] = 1.0;
     }
     if constexpr (Op == op_i_ratio) Runner::small_i_ratio_run(s.lv, s.lx, s.lres, np);
-    else Runner::small_log_i_run(s.lv, s.lx, s.lres, np);
+    else if constexpr (Op == op_log_i || Op == op_log_ie) Runner::small_log_i_run(s.lv, s.lx, s.lres, np);
+    else Runner::template small_k_run<Op == op_k_ratio, Op == op_log_ke>(s.lv, s.lx, s.lres, np);
     for (std::size_t j = 0; j < ns; ++j) out[s.lidx[j]] = Op == op_log_ie ? s.lres[j] - s.lx[j] : s.lres[j];
 }
 
