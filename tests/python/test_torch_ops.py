@@ -330,6 +330,46 @@ def test_fast_path_and_registered_op_agree():
         assert torch.equal(y1, y2) and torch.equal(g1, g2)
 
 
+
+def test_call_routes():
+    """Op.__call__: the eager routes for plain CPU tensors, the registered op for everything else."""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+    op = _registry.ops()["softmax"]
+    x = rand(3, 4)
+    assert type(op(x, 1, "auto", False, None).grad_fn).__name__ == "softmax_functionBackward"   # autograd.Function
+    assert op(x.detach(), 1, "auto", False, None).grad_fn is None                              # kernel directly
+    with torch.no_grad():
+        assert op(x, 1, "auto", False, None).grad_fn is None
+    p = torch.nn.Parameter(x.detach().clone())
+    assert type(op(p, 1, "auto", False, None).grad_fn).__name__ == "softmax_functionBackward"
+    meta = op(torch.empty(3, 4, device="meta"), 1, "auto", False, None)                       # the fake kernel
+    assert meta.device.type == "meta" and meta.shape == (3, 4)
+    seen = []
+
+    class Spy(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class DispatchSpy(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    for mode in (Spy(), DispatchSpy()):
+        seen.clear()
+        with mode:
+            y = op(x.detach(), 1, "auto", False, None)
+        assert op.overload in seen
+        torch.testing.assert_close(y, torch.softmax(x.detach(), 1))
+    with pytest.raises(TypeError, match="^x:"):  # not a tensor: the kernel's own message
+        op(x.detach().numpy(), 1, "auto", False, None)
+    # a tensor leaked out of a torch.func transform (a dead wrapper) is unwrapped, as Function.apply does
+    leaked = []
+    torch.func.grad(lambda t: leaked.append(t * 2) or leaked[-1].sum())(x.detach().clone())
+    torch.testing.assert_close(smt.softmax(leaked[0]).detach(), torch.softmax(x.detach() * 2, -1))
+
 # ------------------------------------------------------------------------------------------
 # cross_entropy vs F.cross_entropy
 # ------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
     ``safe`` (rows with no finite mass give 0 instead of NaN) are as in :func:`stablemath.softmax`.
     Backward: ``y * (g - sum(g * y))``; masked entries and safe empty rows get zero gradient.
     """
-    return softmax_op(x, dim, algorithm, safe, _mask(where, x))
+    return softmax_op(x, dim, algorithm, safe, where if where is None else _mask(where, x))
 
 
 def log_softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
@@ -105,7 +105,7 @@ def log_softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
     with no finite mass get zero gradient and pass none on; unmasked ``-inf`` inputs get ``g`` as in
     PyTorch.
     """
-    return log_softmax_op(x, dim, algorithm, safe, _mask(where, x))
+    return log_softmax_op(x, dim, algorithm, safe, where if where is None else _mask(where, x))
 
 
 def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):

@@ -17,17 +17,18 @@ from ._registry import _REGISTRY as _REG  # vmap rules call the op itself on the
 from ._registry import batch_first, define
 
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_BF16 = torch.bfloat16
 _ALGORITHM_NAMES = sorted(_ALGORITHMS)
 
 
 def _arr(t):
     """What the core gets for a tensor: its zero-copy NumPy view (nanobind imports it faster than a
-    DLPack capsule), or the tensor itself (DLPack) for bfloat16, which NumPy lacks."""
+    DLPack capsule; ``numpy(force=True)`` detaches in C++, for the autograd.Function's forward), or
+    the tensor itself (DLPack) for bfloat16, which NumPy lacks. Kernels check the device first
+    (force=True would copy a non-CPU tensor)."""
     if t is None:
         return None
-    if t.requires_grad:  # inside the eager autograd.Function's forward
-        t = t.detach()
-    return t if t.dtype == torch.bfloat16 else t.numpy()
+    return t.detach() if t.dtype is _BF16 else t.numpy(force=True)
 
 
 def _check_tensor(t, name, floating=True):
@@ -67,23 +68,28 @@ _ROWS_SCHEMA = "(Tensor x, int dim, str algorithm, bool safe, Tensor? where) -> 
 
 def _check_rows(x, dim, algorithm, safe, where) -> int:
     _check_tensor(x, "x")
-    if x.ndim == 0:
+    nd = x.ndim
+    if type(dim) is int and -nd <= dim < nd:  # the common case, without _axis_index's call
+        d = dim % nd
+    elif nd == 0:
         _axis_index(dim, 1, "dim")  # 0-d input: dim -1 or 0, as in torch
         d = 0
     else:
-        d = _axis_index(dim, x.ndim, "dim")
+        d = _axis_index(dim, nd, "dim")
     if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm: expected one of {_ALGORITHM_NAMES}, got {algorithm!r}")
-    if not isinstance(safe, bool):
+    if type(safe) is not bool:
         raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
-    _check_mask(where, x)
+    if where is not None:
+        _check_mask(where, x)
     return d
 
 
 def _rows_kernel(log: bool):
     def kernel(x, dim, algorithm, safe, where):
         d = _check_rows(x, dim, algorithm, safe, where)
-        _check_cpu(("x", x), ("where", where))
+        if not x.is_cpu or (where is not None and not where.is_cpu):
+            _check_cpu(("x", x), ("where", where))
         out = torch.empty_like(x)
         _core.softmax(_arr(x), d, _arr(where), _arr(out), _ALGORITHMS[algorithm], log, safe)
         return out
