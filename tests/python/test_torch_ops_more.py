@@ -17,23 +17,9 @@ import torch.nn.functional as F  # noqa: E402
 from torch.autograd import gradcheck, gradgradcheck  # noqa: E402
 
 import stablemath.torch as smt  # noqa: E402
+from torch_helpers import close, f64, grads, rand, ref_kde_logpdf  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-f64 = torch.float64
-close = torch.testing.assert_close
-
-
-def rand(*shape, dtype=f64, seed=0, grad=True, scale=1.0):
-    g = torch.Generator().manual_seed(seed)
-    t = (torch.randn(shape, generator=g, dtype=f64) * scale).to(dtype)
-    return t.requires_grad_(grad)
-
-
-def grads(fn, x, g):
-    x = x.detach().clone().requires_grad_()
-    y = fn(x)
-    y.backward(g)
-    return y.detach(), x.grad
 
 
 # ------------------------------------------------------------------------------------------
@@ -308,13 +294,6 @@ def test_train_stablemax_example_runs():
 # ------------------------------------------------------------------------------------------
 # kde_logpdf: gradient with respect to the queries
 # ------------------------------------------------------------------------------------------
-def ref_kde_logpdf(Y, X, h, w=None):
-    d2 = ((Y[:, None, :] - X[None]) ** 2).sum(-1)
-    lw = torch.zeros(X.shape[0], dtype=f64) if w is None else torch.log(w)
-    return (torch.logsumexp(-0.5 * d2 / h ** 2 + lw, 1) - torch.logsumexp(lw, 0)
-            - 0.5 * X.shape[1] * np.log(2 * np.pi * h * h))
-
-
 def test_kde_logpdf_grad_matches_reference_and_gradcheck():
     X = rand(12, 3, seed=7, grad=False)
     Y = rand(5, 3, seed=8, scale=1.5)
@@ -342,8 +321,8 @@ def test_kde_logpdf_far_queries_chunks_and_errors(monkeypatch):
     close(y1, y2)
     close(g1, g2)
     assert torch.isfinite(g1).all()
-    with pytest.raises(NotImplementedError, match="^X:"):
-        smt.kde_logpdf(Y, X.clone().requires_grad_(), 0.5)
+    with pytest.raises(NotImplementedError, match="^X:"):  # a fitted covariance: gradients in Y only
+        smt.kde_logpdf(Y, X.clone().requires_grad_(), 0.5, covariance="diagonal")
     with pytest.raises(TypeError, match="^Y:"):
         smt.kde_logpdf(Y.detach().numpy(), X, 0.5)
     yf = Y.detach().float().requires_grad_()
