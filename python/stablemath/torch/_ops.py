@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import torch
+from torch.utils.dlpack import to_dlpack as _to_dlpack
 
 from .. import _core
 from .._api import _ALGORITHMS, _axis_index, _check_broadcast, _reduction_axes
@@ -17,18 +18,15 @@ from ._registry import _REGISTRY as _REG  # vmap rules call the op itself on the
 from ._registry import batch_first, define
 
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_BF16 = torch.bfloat16
 _ALGORITHM_NAMES = sorted(_ALGORITHMS)
 
 
 def _arr(t):
-    """What the core gets for a tensor: its zero-copy NumPy view (nanobind imports it faster than a
-    DLPack capsule; ``numpy(force=True)`` detaches in C++, for the autograd.Function's forward), or
-    the tensor itself (DLPack) for bfloat16, which NumPy lacks. Kernels check the device first
-    (force=True would copy a non-CPU tensor)."""
-    if t is None:
-        return None
-    return t.detach() if t.dtype is _BF16 else t.numpy(force=True)
+    """What the core gets for a tensor: a DLPack capsule of it (zero-copy; ~0.3 us, against ~1 us for
+    ``t.numpy()`` and more for the Python ``__dlpack__`` protocol), for every dtype (bfloat16
+    included) and without detaching (inside the eager autograd.Function's forward). Kernels check
+    the device first."""
+    return None if t is None else _to_dlpack(t)
 
 
 def _check_tensor(t, name, floating=True):
