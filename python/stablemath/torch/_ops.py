@@ -648,7 +648,7 @@ def _topk_kernel(x, k, dim, log):
     other = [s for i, s in enumerate(xr.shape) if i != d]
     values = x.new_empty(other + [k])
     indices = torch.empty(other + [k], dtype=torch.int64)
-    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), indices.numpy(), None)
+    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), _arr(indices), None)
     if x.ndim == 0:
         return values.reshape(()), indices.reshape(())
     return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous()

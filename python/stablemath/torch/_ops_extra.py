@@ -109,7 +109,7 @@ def _lse_topk_kernel(x, k, dim):
     values = x.new_empty(other + [k])
     indices = torch.empty(other + [k], dtype=torch.int64)
     lse = x.new_empty(other)
-    _core.softmax_topk(_arr(xr), d, k, _LOGITS, _arr(values), indices.numpy(), _arr(lse))
+    _core.softmax_topk(_arr(xr), d, k, _LOGITS, _arr(values), _arr(indices), _arr(lse))
     if x.ndim == 0:
         return values.reshape(()), indices.reshape(()), lse
     return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous(), lse
