@@ -611,13 +611,33 @@ def _stablemax_ce_backward(ctx, g):
     return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
 
 
+def _ce_vmap(name):
+    """One call on the batch with per-row losses (reduction 0); "sum" and "mean" (over each
+    sample's non-ignored rows, NaN if none, as the kernel) then reduce per sample in float64."""
+    def rule(info, in_dims, logits, target, dim, ignore_index, reduction, *eps):
+        nd = logits.ndim - (in_dims[0] is not None)
+        d = _axis_index(dim, max(nd, 1), "dim")
+        xb = batch_first(logits, in_dims[0], info.batch_size, nd, expand=True)
+        tb = batch_first(target, in_dims[1], info.batch_size, target.ndim - (in_dims[1] is not None), expand=True)
+        per_row = _REG[name].overload(xb, tb, d + 1, ignore_index, 0, *eps)
+        if reduction == 0:
+            return per_row, 0
+        total = per_row.reshape(info.batch_size, -1).to(torch.float64).sum(1)
+        if reduction == 1:
+            total = total / (tb.reshape(info.batch_size, -1) != ignore_index).sum(1)
+        return total.to(logits.dtype), 0
+    return rule
+
+
 softmax_cross_entropy_op = define(
     "softmax_cross_entropy",
     "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction, float eps) -> Tensor",
-    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward)
+    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward,
+    vmap=_ce_vmap("softmax_cross_entropy"))
 stablemax_cross_entropy_op = define(
     "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction) -> Tensor",
-    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
+    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward,
+    vmap=_ce_vmap("stablemax_cross_entropy"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -685,5 +705,16 @@ def _topk_backward(ctx, gv, gi):
     return dx.reshape(ctx.saved_tensors[0].shape).to(x.dtype), None, None, None
 
 
+def _topk_vmap(info, in_dims, x, k, dim, log):
+    nd = x.ndim - 1  # the logical rank
+    d = _axis_index(dim, max(nd, 1), "dim")
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    if nd == 0:  # one row of one element per sample
+        v, i = softmax_topk_op.overload(xb.unsqueeze(1), k, 1, log)
+        return (v.squeeze(1), i.squeeze(1)), (0, 0)
+    return softmax_topk_op.overload(xb, k, d + 1, log), (0, 0)
+
+
 softmax_topk_op = define("softmax_topk", "(Tensor x, int k, int dim, bool log) -> (Tensor, Tensor)",
-                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward)
+                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward,
+                         vmap=_topk_vmap)

@@ -8,8 +8,10 @@ and returns an :class:`Op`. Calling the ``Op`` picks the cheapest correct route:
 * ``torch.func`` transforms (grad, vjp, jacrev, vmap) -> an autograd.Function with
   ``setup_context`` (which they require) around the registered op.
 * plain CPU tensors in eager mode -> ``impl`` directly (no grad needed), or a classic
-  ``torch.autograd.Function`` built from the same ``setup``/``backward`` (grad needed). A call
-  through the dispatcher costs ~60 us in Python (custom_op's autograd wrapper); this costs ~10 us.
+  ``torch.autograd.Function`` built from the same ``setup``/``backward`` (grad needed), applied
+  through its C++ ``apply``. Per call on a tiny tensor (thread CPU time, over the bare core call):
+  ~1 us and ~9 us, against ~14 us and ~55 us through the dispatcher (custom_op's Python autograd
+  wrapper; bench/bench_torch.py --overhead-only).
 * anything else (``torch.compile``/export tracing, fake or other tensor
   subclasses, dispatch or function modes, non-CPU devices) -> the registered op
   ``torch.ops.stablemath.<name>``, so tracers see one opaque node with its fake and autograd rules.
