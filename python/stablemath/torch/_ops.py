@@ -86,7 +86,7 @@ def _check_rows(x, dim, algorithm, safe, where) -> int:
 def _rows_kernel(log: bool):
     def kernel(x, dim, algorithm, safe, where):
         d = _check_rows(x, dim, algorithm, safe, where)
-        if not x.is_cpu or (where is not None and not where.is_cpu):
+        if not x.is_cpu or (where is not None and not where.is_cpu):  # _check_cpu only on the rare path
             _check_cpu(("x", x), ("where", where))
         out = torch.empty_like(x)
         _core.softmax(_arr(x), d, _arr(where), _arr(out), _ALGORITHMS[algorithm], log, safe)

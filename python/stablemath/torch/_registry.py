@@ -28,7 +28,6 @@ from .. import _core
 
 NAMESPACE = "stablemath"
 _Tensor, _Parameter = torch.Tensor, torch.nn.Parameter
-_PLAIN = (_Tensor, _Parameter)
 _REGISTRY: dict[str, "Op"] = {}
 _CPU_LIB = torch.library.Library(NAMESPACE, "FRAGMENT")  # kept alive: the CPU kernels below
 
