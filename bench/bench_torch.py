@@ -5,7 +5,7 @@ Ops: softmax, log_softmax (upstream gradient g, ``y.backward(g)``) and cross_ent
 targets, mean reduction, ``loss.backward()``), float32, on the shapes 4096x1024, 256x32768 and
 32x128 (the last for per-call overhead), plus the forward alone. Then the per-call overhead on a
 tiny tensor (4 elements): each route of ``stablemath.torch.softmax`` minus the bare compiled-core
-call it wraps.
+call it wraps (`--overhead-only`: that part alone).
 
 Timing and contention control are bench_softmax.py's (median of repeats, small calls batched,
 retried when other processes use the CPUs). Ratio = torch time / stablemath time (> 1: stablemath
@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 import bench_softmax as bs  # noqa: E402  (timing, machine description)
 
 FULL_SHAPES = [(4096, 1024), (256, 32768), (32, 128)]
+CORE_CALL = "core call (torch.empty_like + _core.softmax)"  # the baseline of the overhead column
 QUICK_SHAPES = [(512, 256), (32, 4096), (32, 128)]
 
 
@@ -73,6 +74,13 @@ def overhead_cases(torch, smt, core):
         core.softmax(x.numpy(), 0, None, out.numpy(), 0, False, False)
         return out
 
+    to_dlpack = torch.utils.dlpack.to_dlpack
+
+    def core_call_dlpack():  # what the kernels do since DLPack capsules replaced the NumPy views
+        out = torch.empty_like(x)
+        core.softmax(to_dlpack(x), 0, None, to_dlpack(out), 0, False, False)
+        return out
+
     def fwd_bwd_smt():
         xg.grad = None
         smt.softmax(xg).backward(x)
@@ -82,7 +90,8 @@ def overhead_cases(torch, smt, core):
         torch.softmax(xg, -1).backward(x)
 
     return {
-        "core call (torch.empty_like + _core.softmax)": core_call,
+        CORE_CALL: core_call,
+        "core call, DLPack capsules (torch.empty_like + _core.softmax)": core_call_dlpack,
         "stablemath.torch.softmax, no grad (kernel directly)": lambda: smt.softmax(x),
         "stablemath.torch.softmax, input requires grad (autograd.Function)": lambda: smt.softmax(xg),
         "torch.ops.stablemath.softmax, no grad (dispatcher)": lambda: op.overload(x, -1, "auto", False, None),
@@ -105,7 +114,7 @@ def run(args) -> dict:
     sm.set_num_threads(args.threads)
     measure = bs.Measurer(args.repeat, args.budget, args.max_foreign, args.retries, 20.0, 120.0)
     rows = []
-    for shape in (QUICK_SHAPES if args.quick else FULL_SHAPES):
+    for shape in ([] if args.overhead_only else QUICK_SHAPES if args.quick else FULL_SHAPES):
         for (op, mode), (ours, theirs) in cases(torch, smt, F, shape).items():
             r_ours, r_theirs = measure(ours), measure(theirs)
             diff = float((r_ours[2] - r_theirs[2]).abs().max())
@@ -120,17 +129,19 @@ def run(args) -> dict:
             rows.append(row)
             bs.log(f"{shape} {op:14s} {mode:8s} stablemath {r_ours[0] * 1e3:9.3f} ms  torch {r_theirs[0] * 1e3:9.3f} ms  "
                    f"ratio {r_theirs[0] / r_ours[0]:.2f}  max|diff| {diff:.1e}")
-    over, over_cpu = {}, {}
+    over, over_cpu, over_min = {}, {}, {}
     for name, fn in overhead_cases(torch, smt, sm._core).items():
         over[name] = measure(fn)[0] * 1e6
-        over_cpu[name] = thread_cpu_us(fn)
-        bs.log(f"{name:72s} {over[name]:7.2f} us wall, {over_cpu[name]:7.2f} us thread CPU")
-    return dict(rows=rows, overhead_us=over, overhead_cpu_us=over_cpu)
+        over_cpu[name], over_min[name] = thread_cpu_us(fn, repeats=21, with_min=True)
+        bs.log(f"{name:72s} {over[name]:7.2f} us wall, {over_cpu[name]:7.2f} us thread CPU "
+               f"(min {over_min[name]:.2f})")
+    return dict(rows=rows, overhead_us=over, overhead_cpu_us=over_cpu, overhead_cpu_min_us=over_min)
 
 
-def thread_cpu_us(fn, calls=2000, repeats=9):
+def thread_cpu_us(fn, calls=2000, repeats=9, with_min=False):
     """Median CPU time of the calling thread per call: on a shared machine, time spent descheduled
-    does not count (a tiny call runs entirely on the calling thread)."""
+    does not count (a tiny call runs entirely on the calling thread). ``with_min``: also the
+    fastest repeat, which cache and SMT interference from other processes inflate least."""
     for _ in range(min(calls, 200)):
         fn()
     times = []
@@ -139,34 +150,38 @@ def thread_cpu_us(fn, calls=2000, repeats=9):
         for _ in range(calls):
             fn()
         times.append((time.thread_time_ns() - t0) / calls / 1e3)
-    return sorted(times)[repeats // 2]
+    times.sort()
+    return (times[repeats // 2], times[0]) if with_min else times[repeats // 2]
 
 
 def markdown(data) -> str:
-    cpu = "cpu_ratio" in data["rows"][0]
+    cpu = bool(data["rows"]) and "cpu_ratio" in data["rows"][0]
     lines = ["| shape | op | pass | stablemath.torch ms | torch ms | ratio (torch / stablemath) |"
              + (" thread CPU ms: stablemath / torch | CPU ratio |" if cpu else "") + " max abs diff |",
-             "|---|---|---|---|---|---|" + ("---|---|" if cpu else "") + "---|"]
+             "|---|---|---|---|---|---|" + ("---|---|" if cpu else "") + "---|"] if data["rows"] else []
     for r in data["rows"]:
         extra = f" {r['stablemath_cpu_ms']:.3f} / {r['torch_cpu_ms']:.3f} | {r['cpu_ratio']:.2f}x |" if cpu else ""
         lines.append(f"| {r['shape'][0]}x{r['shape'][1]} | {r['op']} | {r['mode']} | {r['stablemath_ms']:.3f} | "
                      f"{r['torch_ms']:.3f} | {r['ratio']:.2f}x |{extra} {r['max_abs_diff']:.1e} |")
-    o, c = data["overhead_us"], data["overhead_cpu_us"]
-    key = "core call (torch.empty_like + _core.softmax)"
+    o, c, cmin = data["overhead_us"], data["overhead_cpu_us"], data["overhead_cpu_min_us"]
     lines += ["", "Per-call cost on a 4-element float32 tensor, in us: wall-clock median, and CPU time of the "
-              "calling thread (not counting time descheduled by other processes); overhead = minus the bare "
-              "core call:", "",
-              "| call | wall us | thread CPU us | overhead (CPU) us |", "|---|---|---|---|"]
+              "calling thread (not counting time descheduled by other processes; median and fastest of 21 "
+              "repeats of 2000 calls); overhead = minus the bare core call (first row), from the medians and "
+              "from the fastest repeats (the less disturbed figure on a loaded machine):", "",
+              "| call | wall us | thread CPU us (median) | thread CPU us (min) | overhead (CPU) us, median / min |",
+              "|---|---|---|---|---|"]
     for name, us in o.items():
-        extra = f"{c[name] - c[key]:.2f}" if name.startswith(("stablemath", "torch.ops")) and "fwd+bwd" not in name \
-            else "–"
-        lines.append(f"| {name} | {us:.2f} | {c[name]:.2f} | {extra} |")
+        extra = (f"{c[name] - c[CORE_CALL]:.2f} / {cmin[name] - cmin[CORE_CALL]:.2f}"
+                 if name.startswith(("stablemath", "torch.ops")) and "fwd+bwd" not in name else "–")
+        lines.append(f"| {name} | {us:.2f} | {c[name]:.2f} | {cmin[name]:.2f} | {extra} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small shapes, few repeats (smoke run)")
+    p.add_argument("--overhead-only", action="store_true",
+                   help="only the per-call costs on a 4-element tensor (no shapes)")
     p.add_argument("--threads", type=int, default=len(bs.os.sched_getaffinity(0)))
     p.add_argument("--repeat", type=int, default=15)
     p.add_argument("--budget", type=float, default=3.0, help="seconds per measurement at most")
@@ -201,7 +216,9 @@ def main(argv=None) -> int:
         f"Command:\n\n```\ncd {bs.REPO} && {data['command']}\n```\n\n"
         f"Machine: {m['cpu'].get('model name', '?')} ({m['cpu'].get('simd flags', '')}), stablemath ISA {m['isa']}, "
         f"torch {m['torch']} ({m['torch_capability']}). /proc/loadavg before: {data['loadavg_before']}; "
-        f"after: {data['loadavg_after']} (shared machine).\n\n"
+        f"after: {data['loadavg_after']}: a machine with {bs.os.cpu_count()} CPUs shared with other jobs running "
+        "at the same time, so wall-clock figures are inflated and erratic; the thread-CPU figures are the robust "
+        "ones.\n\n"
         "Method: float32; median of repeats (calls under 5 ms timed in batches), retried when other processes "
         "used the CPUs (bench_softmax.py's Measurer); with 1 thread also the CPU time of the calling thread "
         "(time.thread_time), which time spent descheduled by other processes does not inflate. fwd+bwd: forward, then backward with a fixed upstream "

@@ -21,19 +21,9 @@ import stablemath  # noqa: E402
 import stablemath.torch as smt  # noqa: E402
 from stablemath.torch import _registry  # noqa: E402
 
+from torch_helpers import f64, grads, mask, rand  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-f64 = torch.float64
-
-
-def rand(*shape, dtype=f64, seed=0, grad=True):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.randn(shape, generator=g, dtype=torch.float64).to(dtype)
-    return t.requires_grad_(grad)
-
-
-def mask(*shape, seed=1, p=0.3):
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(*shape, generator=g) > p
 
 
 # ------------------------------------------------------------------------------------------
@@ -190,13 +180,6 @@ def test_bessel_dtypes():
 # ------------------------------------------------------------------------------------------
 # Against PyTorch's own gradients, including -inf entries and all -inf rows
 # ------------------------------------------------------------------------------------------
-def _grads(fn, x, g):
-    x = x.detach().clone().requires_grad_()
-    y = fn(x)
-    y.backward(g)
-    return y.detach(), x.grad
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, f64])
 @pytest.mark.parametrize("pair", [(smt.softmax, torch.softmax), (smt.log_softmax, torch.log_softmax)])
 def test_rows_match_torch(pair, dtype):
@@ -205,8 +188,8 @@ def test_rows_match_torch(pair, dtype):
     x[1, 3] = x[4, :7] = float("-inf")
     g = rand(6, 33, dtype=dtype, seed=5, grad=False)
     for dim in (0, 1):
-        y1, g1 = _grads(lambda t: ours(t, dim), x, g)
-        y2, g2 = _grads(lambda t: theirs(t, dim), x, g)
+        y1, g1 = grads(lambda t: ours(t, dim), x, g)
+        y2, g2 = grads(lambda t: theirs(t, dim), x, g)
         tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-13)
         torch.testing.assert_close(y1, y2, **tol)
         torch.testing.assert_close(g1, g2, **tol)
@@ -217,8 +200,8 @@ def test_logsumexp_matches_torch_and_all_neginf_rows_get_zero_grad():
     x[2] = float("-inf")       # a row with no mass
     x[3, :4] = float("-inf")
     g = rand(5, seed=2, grad=False)
-    y1, g1 = _grads(lambda t: smt.logsumexp(t, 1), x, g)
-    y2, g2 = _grads(lambda t: torch.logsumexp(t, 1), x, g)
+    y1, g1 = grads(lambda t: smt.logsumexp(t, 1), x, g)
+    y2, g2 = grads(lambda t: torch.logsumexp(t, 1), x, g)
     torch.testing.assert_close(y1, y2, rtol=1e-13, atol=1e-13)
     assert torch.isnan(g2[2]).all()                                  # PyTorch: NaN
     assert (g1[2] == 0).all()                                        # stablemath: zero
@@ -232,15 +215,15 @@ def test_masked_entries_get_zero_grad():
     m[1] = False
     g = rand(4, 6, seed=3, grad=False)
     for fn in (smt.softmax, smt.log_softmax):
-        _, gx = _grads(lambda t: fn(t, -1, where=m, safe=True), x, g)
+        _, gx = grads(lambda t: fn(t, -1, where=m, safe=True), x, g)
         assert (gx[~m] == 0).all()
         # unmasked entries: the gradient of the op on the unmasked entries alone
         ref_fn = torch.softmax if fn is smt.softmax else torch.log_softmax
         for r in (0, 2, 3):
             xr = x[r, m[r]]
-            _, gr = _grads(lambda t: ref_fn(t, 0), xr, g[r, m[r]])
+            _, gr = grads(lambda t: ref_fn(t, 0), xr, g[r, m[r]])
             torch.testing.assert_close(gx[r, m[r]], gr, rtol=1e-12, atol=1e-13)
-    _, gx = _grads(lambda t: smt.logsumexp(t, 1, where=m), x, torch.ones(4, dtype=f64))
+    _, gx = grads(lambda t: smt.logsumexp(t, 1, where=m), x, torch.ones(4, dtype=f64))
     assert (gx[~m] == 0).all() and torch.isfinite(gx).all()
     torch.testing.assert_close(gx.sum(1), torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=f64))
 
@@ -267,14 +250,14 @@ def test_half_precision_forward_backward(dtype):
     x = rand(8, 50, dtype=torch.float32, grad=False) * 3
     g = rand(8, 50, dtype=torch.float32, seed=4, grad=False)
     for ours, theirs in ((smt.softmax, torch.softmax), (smt.log_softmax, torch.log_softmax)):
-        y1, g1 = _grads(lambda t: ours(t, 1), x.to(dtype), g.to(dtype))
-        y2, g2 = _grads(lambda t: theirs(t, 1), x, g)   # float32 reference
+        y1, g1 = grads(lambda t: ours(t, 1), x.to(dtype), g.to(dtype))
+        y2, g2 = grads(lambda t: theirs(t, 1), x, g)   # float32 reference
         assert y1.dtype == dtype and g1.dtype == dtype
         tol = 1e-2 if dtype == torch.float16 else 4e-2
         torch.testing.assert_close(y1.float(), y2, rtol=tol, atol=tol * 0.1)
         torch.testing.assert_close(g1.float(), g2, rtol=tol, atol=tol)
-    y1, g1 = _grads(lambda t: smt.logsumexp(t, 1), x.to(dtype), g[:, 0].to(dtype))
-    y2, g2 = _grads(lambda t: torch.logsumexp(t, 1), x, g[:, 0])
+    y1, g1 = grads(lambda t: smt.logsumexp(t, 1), x.to(dtype), g[:, 0].to(dtype))
+    y2, g2 = grads(lambda t: torch.logsumexp(t, 1), x, g[:, 0])
     assert y1.dtype == dtype and g1.dtype == dtype
     torch.testing.assert_close(g1.float(), g2, rtol=4e-2, atol=4e-3)
 
@@ -300,8 +283,8 @@ def test_cross_entropy_half_precision():
     x = rand(16, 10, dtype=torch.float32, grad=False) * 2
     t = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(2))
     for dtype in (torch.float16, torch.bfloat16):
-        y1, g1 = _grads(lambda z: smt.cross_entropy(z, t), x.to(dtype), torch.tensor(1.0, dtype=dtype))
-        y2, g2 = _grads(lambda z: F.cross_entropy(z, t), x, torch.tensor(1.0))
+        y1, g1 = grads(lambda z: smt.cross_entropy(z, t), x.to(dtype), torch.tensor(1.0, dtype=dtype))
+        y2, g2 = grads(lambda z: F.cross_entropy(z, t), x, torch.tensor(1.0))
         assert y1.dtype == dtype and g1.dtype == dtype
         torch.testing.assert_close(y1.float(), y2, rtol=2e-2, atol=2e-2)
         torch.testing.assert_close(g1.float(), g2, rtol=5e-2, atol=2e-3)
@@ -311,8 +294,8 @@ def test_non_contiguous_inputs():
     base = rand(7, 9, grad=False)
     for fn in (smt.softmax, smt.log_softmax):
         xt = base.t()                                                   # strided view, no copy
-        y1, g1 = _grads(lambda t: fn(t, 1), xt, base.t() * 2)
-        y2, g2 = _grads(lambda t: fn(t, 1), xt.contiguous(), base.t().contiguous() * 2)
+        y1, g1 = grads(lambda t: fn(t, 1), xt, base.t() * 2)
+        y2, g2 = grads(lambda t: fn(t, 1), xt.contiguous(), base.t().contiguous() * 2)
         assert torch.equal(y1, y2) and torch.equal(g1, g2)
     xe = base[:, :1].expand(7, 9)                                       # stride-0 axis
     torch.testing.assert_close(smt.softmax(xe, 1), torch.full((7, 9), 1 / 9, dtype=f64))
@@ -325,10 +308,50 @@ def test_fast_path_and_registered_op_agree():
     m = mask(4, 9)
     for name, args in (("softmax", (1, "two_pass", True, m)), ("log_softmax", (0, "online", True, m))):
         op = _registry.ops()[name]
-        y1, g1 = _grads(lambda t: op(t, *args), x, g)                      # fast path
-        y2, g2 = _grads(lambda t: op.overload(t, *args), x, g)             # dispatcher + custom op autograd
+        y1, g1 = grads(lambda t: op(t, *args), x, g)                      # fast path
+        y2, g2 = grads(lambda t: op.overload(t, *args), x, g)             # dispatcher + custom op autograd
         assert torch.equal(y1, y2) and torch.equal(g1, g2)
 
+
+
+def test_call_routes():
+    """Op.__call__: the eager routes for plain CPU tensors, the registered op for everything else."""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+    op = _registry.ops()["softmax"]
+    x = rand(3, 4)
+    assert type(op(x, 1, "auto", False, None).grad_fn).__name__ == "softmax_functionBackward"   # autograd.Function
+    assert op(x.detach(), 1, "auto", False, None).grad_fn is None                              # kernel directly
+    with torch.no_grad():
+        assert op(x, 1, "auto", False, None).grad_fn is None
+    p = torch.nn.Parameter(x.detach().clone())
+    assert type(op(p, 1, "auto", False, None).grad_fn).__name__ == "softmax_functionBackward"
+    meta = op(torch.empty(3, 4, device="meta"), 1, "auto", False, None)                       # the fake kernel
+    assert meta.device.type == "meta" and meta.shape == (3, 4)
+    seen = []
+
+    class Spy(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class DispatchSpy(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    for mode in (Spy(), DispatchSpy()):
+        seen.clear()
+        with mode:
+            y = op(x.detach(), 1, "auto", False, None)
+        assert op.overload in seen
+        torch.testing.assert_close(y, torch.softmax(x.detach(), 1))
+    with pytest.raises(TypeError, match="^x:"):  # not a tensor: the kernel's own message
+        op(x.detach().numpy(), 1, "auto", False, None)
+    # a tensor leaked out of a torch.func transform (a dead wrapper) is unwrapped, as Function.apply does
+    leaked = []
+    torch.func.grad(lambda t: leaked.append(t * 2) or leaked[-1].sum())(x.detach().clone())
+    torch.testing.assert_close(smt.softmax(leaked[0]).detach(), torch.softmax(x.detach() * 2, -1))
 
 # ------------------------------------------------------------------------------------------
 # cross_entropy vs F.cross_entropy
@@ -347,8 +370,8 @@ def test_cross_entropy_matches_torch(reduction, weighted, smoothing, shape):
     w = torch.rand(shape[cdim], dtype=f64) + 0.5 if weighted else None
     kw = dict(weight=w, reduction=reduction, label_smoothing=smoothing)
     g = rand(*tshape, seed=9, grad=False) if reduction == "none" else torch.tensor(1.3, dtype=f64)
-    y1, g1 = _grads(lambda z: smt.cross_entropy(z, t, **kw), x, g)
-    y2, g2 = _grads(lambda z: F.cross_entropy(z, t, **kw), x, g)
+    y1, g1 = grads(lambda z: smt.cross_entropy(z, t, **kw), x, g)
+    y2, g2 = grads(lambda z: F.cross_entropy(z, t, **kw), x, g)
     torch.testing.assert_close(y1, y2, rtol=1e-12, atol=1e-13)
     torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-13)
 
@@ -360,8 +383,8 @@ def test_cross_entropy_probability_targets(weighted):
     w = torch.rand(5, dtype=f64) + 0.5 if weighted else None
     for red in ("mean", "sum", "none"):
         g = torch.ones(6, dtype=f64) if red == "none" else torch.tensor(1.0, dtype=f64)
-        y1, g1 = _grads(lambda z: smt.cross_entropy(z, p, weight=w, reduction=red, label_smoothing=0.1), x, g)
-        y2, g2 = _grads(lambda z: F.cross_entropy(z, p, weight=w, reduction=red, label_smoothing=0.1), x, g)
+        y1, g1 = grads(lambda z: smt.cross_entropy(z, p, weight=w, reduction=red, label_smoothing=0.1), x, g)
+        y2, g2 = grads(lambda z: F.cross_entropy(z, p, weight=w, reduction=red, label_smoothing=0.1), x, g)
         torch.testing.assert_close(y1, y2, rtol=1e-12, atol=1e-13)
         torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-13)
 
@@ -427,8 +450,10 @@ def _opcheck_samples_extra(x):
     x3 = rand(2, 4, 3, seed=4)
     t = torch.tensor([0, 4, 1])
     return {
-        "kde_logpdf": [(x, X, 0.8, None), (x3, X[:, :3], 1.5, w),
-                       (x.float(), X.float(), 0.5, w.float())],
+        "kde_logpdf": [(x, X, torch.tensor(0.8, dtype=f64), None),
+                       (x3, X[:, :3].clone().requires_grad_(), torch.tensor(1.5, dtype=f64, requires_grad=True),
+                        w.clone().requires_grad_()),
+                       (x.float(), X.float(), torch.tensor(0.5), w.float())],
         "sparsemax_loss": [(x, t, 1, 0), (x3, torch.tensor([[0, 2, 1], [3, 3, 0]]), 1, 1), (x.float(), torch.tensor([0, 2, 1, 1, 0]), 0, 2)],
         "logsumexp_topk": [(x, 2, 1), (x3, 3, 1), (x.float(), 1, 0)],
         "vmf_log_normalizer_scaled": [(torch.tensor([2.0, 3.0, 50.0], dtype=f64),
@@ -570,8 +595,8 @@ def test_train_example_runs_and_matches_torch_loss_curve():
 def test_cuda_matches_cpu():
     x = rand(64, 300, dtype=torch.float32)
     for fn in (smt.softmax, smt.log_softmax):
-        y1, g1 = _grads(lambda t: fn(t, 1), x.cuda(), x.cuda())
-        y2, g2 = _grads(lambda t: fn(t, 1), x, x)
+        y1, g1 = grads(lambda t: fn(t, 1), x.cuda(), x.cuda())
+        y2, g2 = grads(lambda t: fn(t, 1), x, x)
         torch.testing.assert_close(y1.cpu(), y2, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(g1.cpu(), g2, rtol=1e-5, atol=1e-6)
 

@@ -14,34 +14,12 @@ import scipy.stats  # noqa: E402
 from torch.autograd import gradcheck  # noqa: E402
 
 import stablemath.torch as smt  # noqa: E402
-
-f64 = torch.float64
-close = torch.testing.assert_close
-
-
-def rand(*shape, dtype=f64, seed=0, grad=True, scale=1.0):
-    g = torch.Generator().manual_seed(seed)
-    t = (torch.randn(shape, generator=g, dtype=f64) * scale).to(dtype)
-    return t.requires_grad_(grad)
-
-
-def value_and_grad(fn, x, g):
-    x = x.detach().clone().requires_grad_()
-    y = fn(x)
-    y.backward(g)
-    return y.detach(), x.grad
+from torch_helpers import close, f64, grads, rand, ref_kde_logpdf  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------
 # kde_logpdf: the registered op (isotropic kernel, numeric bandwidth)
 # ------------------------------------------------------------------------------------------
-def ref_kde_logpdf(Y, X, h, w=None):
-    d2 = ((Y[..., None, :] - X) ** 2).sum(-1)
-    lw = torch.zeros(X.shape[0], dtype=f64) if w is None else torch.log(w)
-    return (torch.logsumexp(-0.5 * d2 / h ** 2 + lw, -1) - torch.logsumexp(lw, 0)
-            - 0.5 * X.shape[1] * np.log(2 * np.pi * h * h))
-
-
 def test_kde_op_matches_reference_batched_weighted_and_gradcheck():
     X = rand(15, 3, seed=1, grad=False)
     w = torch.rand(15, dtype=f64, generator=torch.Generator().manual_seed(2)) + 0.1
@@ -49,8 +27,8 @@ def test_kde_op_matches_reference_batched_weighted_and_gradcheck():
     Y = rand(2, 4, 3, seed=3, scale=1.5)
     g = rand(2, 4, seed=4, grad=False)
     for weights in (None, w):
-        y1, g1 = value_and_grad(lambda q: smt.kde_logpdf(q, X, 0.7, weights=weights), Y, g)
-        y2, g2 = value_and_grad(lambda q: ref_kde_logpdf(q, X, 0.7, weights), Y, g)
+        y1, g1 = grads(lambda q: smt.kde_logpdf(q, X, 0.7, weights=weights), Y, g)
+        y2, g2 = grads(lambda q: ref_kde_logpdf(q, X, 0.7, weights), Y, g)
         assert y1.shape == (2, 4)
         close(y1, y2)
         close(g1, g2)
@@ -58,7 +36,7 @@ def test_kde_op_matches_reference_batched_weighted_and_gradcheck():
     assert gradcheck(lambda q: smt.kde_logpdf(q, X, 0.4), (rand(3, seed=5),))  # one query: a 0-d result
     # the numeric-bandwidth isotropic case goes through the registered op
     r = smt.kde_logpdf(Y.detach(), X, 0.7)
-    close(r, torch.ops.stablemath.kde_logpdf(Y.detach(), X, 0.7, None))
+    close(r, torch.ops.stablemath.kde_logpdf(Y.detach(), X, torch.tensor(0.7, dtype=f64), None))
 
 
 def test_kde_op_float32_far_queries_and_chunks(monkeypatch):
@@ -67,8 +45,8 @@ def test_kde_op_float32_far_queries_and_chunks(monkeypatch):
     X = rand(20, 2, seed=6, grad=False)
     Y = rand(5, 2, seed=7).detach()
     Y[0] = torch.tensor([50.0, -30.0], dtype=f64)  # the density underflows in linear space
-    y1, g1 = value_and_grad(lambda q: smt.kde_logpdf(q, X, 0.5), Y, torch.ones(5, dtype=f64))
-    y2, g2 = value_and_grad(lambda q: ref_kde_logpdf(q, X, 0.5), Y, torch.ones(5, dtype=f64))
+    y1, g1 = grads(lambda q: smt.kde_logpdf(q, X, 0.5), Y, torch.ones(5, dtype=f64))
+    y2, g2 = grads(lambda q: ref_kde_logpdf(q, X, 0.5), Y, torch.ones(5, dtype=f64))
     close(y1, y2)
     close(g1, g2)
     yf = Y.float().requires_grad_()
@@ -82,10 +60,18 @@ def test_kde_op_float32_far_queries_and_chunks(monkeypatch):
 def test_kde_op_errors():
     X = rand(6, 2, seed=8, grad=False)
     Y = rand(3, 2, seed=9)
-    with pytest.raises(NotImplementedError, match="^X:"):
-        smt.kde_logpdf(Y, X.clone().requires_grad_(), 0.5)
+    with pytest.raises(NotImplementedError, match="^X:"):  # the fitted routes: gradients in Y only
+        smt.kde_logpdf(Y, X.clone().requires_grad_(), "cv")
     with pytest.raises(NotImplementedError, match="^weights:"):
-        smt.kde_logpdf(Y, X, 0.5, weights=torch.ones(6, dtype=f64, requires_grad=True))
+        smt.kde_logpdf(Y, X, 0.5, weights=torch.ones(6, dtype=f64, requires_grad=True), covariance="full")
+    with pytest.raises(ValueError, match="^bandwidth:"):
+        smt.kde_logpdf(Y, X, torch.tensor(0.0, dtype=f64))  # a tensor's value is checked by the kernel
+    with pytest.raises(ValueError, match="^bandwidth:"):
+        smt.kde_logpdf(Y, X, torch.ones(2, dtype=f64))
+    with pytest.raises(TypeError, match="^bandwidth:"):
+        smt.kde_logpdf(Y, X, torch.tensor(1))
+    with pytest.raises(ValueError, match="^bandwidth:"):
+        smt.kde_logpdf(Y, torch.ones(4, 2, dtype=f64), "scott")  # no spread
     with pytest.raises(ValueError, match="^Y:"):
         smt.kde_logpdf(rand(3, 4), X, 0.5)
     with pytest.raises(ValueError, match="^bandwidth:"):
@@ -114,6 +100,107 @@ def test_kde_op_compiles_fullgraph():
     close(g1, g2)
 
 
+def _kde_inputs():
+    X = rand(12, 3, seed=40)
+    Y = rand(2, 5, 3, seed=41, scale=1.5)
+    w = (torch.rand(12, dtype=f64, generator=torch.Generator().manual_seed(42)) + 0.1).requires_grad_()
+    h = torch.tensor(0.6, dtype=f64, requires_grad=True)
+    return Y, X, h, w
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 24])  # 24: two queries per block of the backward
+def test_kde_grads_in_data_weights_and_bandwidth(chunk, monkeypatch):
+    from stablemath.torch import _kde
+    monkeypatch.setattr(_kde, "_CHUNK_ELEMENTS", chunk)
+    Y, X, h, w = _kde_inputs()
+    g = rand(2, 5, seed=43, grad=False)
+    for weights in (None, w):
+        inputs = (Y, X, h) if weights is None else (Y, X, h, weights)
+        ours = torch.autograd.grad((smt.kde_logpdf(Y, X, h, weights=weights) * g).sum(), inputs)
+        ref = torch.autograd.grad((ref_kde_logpdf(Y, X, h, weights) * g).sum(), inputs)
+        for a, b in zip(ours, ref):
+            close(a, b)
+    assert gradcheck(lambda *a: smt.kde_logpdf(*a[:3], weights=a[3]), (Y, X, h, w))
+    assert gradcheck(lambda x, hh: smt.kde_logpdf(Y[0, 0].detach(), x, hh), (X, h))  # one query, 0-d result
+    # float32 data: gradients in the inputs' dtypes
+    Xf, hf = X.detach().float().requires_grad_(), h.detach().float().requires_grad_()
+    smt.kde_logpdf(Y.detach().float(), Xf, hf).sum().backward()
+    assert Xf.grad.dtype == hf.grad.dtype == torch.float32
+    gx, gh = torch.autograd.grad(ref_kde_logpdf(Y.detach(), X, h).sum(), (X, h))
+    close(Xf.grad.double(), gx, rtol=1e-4, atol=1e-4)
+    close(hf.grad.double(), gh, rtol=1e-4, atol=1e-4)
+
+
+def test_kde_weight_grad_at_zero_weight():
+    # d/dw_j = sum_i g_i (K_ij / sum_k w_k K_ik - 1 / sum_k w_k): finite at w_j = 0, where the
+    # reference's log(w_j) = -inf cannot be differentiated; compare with w_j = 1e-300 instead
+    Y, X, h, w = _kde_inputs()
+    w0 = w.detach().clone()
+    w0[3] = 0.0
+    w0.requires_grad_()
+    (gw,) = torch.autograd.grad(smt.kde_logpdf(Y, X, h, weights=w0).sum(), w0)
+    wt = w0.detach().clone()
+    wt[3] = 1e-300
+    wt.requires_grad_()
+    (gr,) = torch.autograd.grad(ref_kde_logpdf(Y.detach(), X.detach(), h.detach(), wt).sum(), wt)
+    assert torch.isfinite(gw).all()
+    close(gw, gr)
+
+
+@pytest.mark.parametrize("rule", ["scott", "silverman"])
+def test_kde_rule_bandwidths_are_torch_ops(rule):
+    import stablemath
+    Y, X, _, w = _kde_inputs()
+    est = stablemath.GaussianKDE(rule).fit(X.detach(), sample_weight=w.detach())
+    ours = smt.kde_logpdf(Y, X, rule, weights=w)
+    close(ours.detach(), ref_kde_logpdf(Y.detach(), X.detach(), est.bandwidth_, w.detach()))
+    # the rule's bandwidth depends on X and the weights: its gradient passes on to them
+    assert gradcheck(lambda y, x, ww: smt.kde_logpdf(y, x, rule, weights=ww), (Y, X, w))
+    torch._dynamo.reset()
+    f = torch.compile(lambda y, x, ww: smt.kde_logpdf(y, x, rule, weights=ww).sum(), fullgraph=True,
+                      backend="aot_eager")
+    y1 = f(Y, X, w)
+    close(y1, ours.sum())
+    for a, b in zip(torch.autograd.grad(y1, (Y, X, w)), torch.autograd.grad(ours.sum(), (Y, X, w))):
+        close(a, b)
+
+
+def test_kde_tensor_bandwidth_compiles_and_fitted_routes_raise_under_compile():
+    Y, X, h, w = _kde_inputs()
+
+    def f(y, x, hh, ww):
+        return smt.kde_logpdf(y, x, hh, weights=ww).square().sum()
+
+    torch._dynamo.reset()
+    y1 = torch.compile(f, fullgraph=True, backend="aot_eager")(Y, X, h, w)
+    y2 = f(Y, X, h, w)
+    close(y1, y2)
+    for a, b in zip(torch.autograd.grad(y1, (Y, X, h, w)), torch.autograd.grad(y2, (Y, X, h, w))):
+        close(a, b)
+    for kw in (dict(bandwidth="cv"), dict(bandwidth=0.5, covariance="full")):
+        torch._dynamo.reset()
+        g = torch.compile(lambda y: smt.kde_logpdf(y, X.detach(), **kw), fullgraph=True, backend="aot_eager")
+        with pytest.raises(RuntimeError, match="torch.compile cannot trace"):
+            g(Y.detach())
+
+
+def test_kde_vmap_rule(recwarn):
+    from torch.func import grad, vmap
+    Y, X, h, w = (t.detach() for t in _kde_inputs())
+    # batched queries: one call of the op
+    close(vmap(lambda y: smt.kde_logpdf(y, X, h, weights=w))(Y), smt.kde_logpdf(Y, X, h, weights=w))
+    close(vmap(lambda y: smt.kde_logpdf(y, X, 0.6), in_dims=1, out_dims=1)(Y), smt.kde_logpdf(Y, X, 0.6))
+    # batched data, bandwidths and weights: one density per sample, as a loop
+    Xs = torch.stack([X, X * 1.5, X + 1])
+    hs = torch.tensor([0.5, 0.7, 0.9], dtype=f64)
+    ws = torch.stack([w, w.flip(0), torch.ones_like(w)])
+    out = vmap(lambda x, hh, ww: smt.kde_logpdf(Y, x, hh, weights=ww))(Xs, hs, ws)
+    close(out, torch.stack([smt.kde_logpdf(Y, Xs[i], hs[i], weights=ws[i]) for i in range(3)]))
+    gb = vmap(grad(lambda hh, x: smt.kde_logpdf(Y, x, hh).sum()))(hs, Xs)
+    close(gb, torch.stack([torch.func.grad(lambda hh: ref_kde_logpdf(Y, Xs[i], hh).sum())(hs[i]) for i in range(3)]))
+    assert not [m for m in recwarn if "kde_logpdf" in str(m.message)]  # no per-sample fallback
+
+
 # ------------------------------------------------------------------------------------------
 # sparsemax_loss
 # ------------------------------------------------------------------------------------------
@@ -132,8 +219,8 @@ def test_sparsemax_loss_matches_entmax(reduction):
     t = torch.tensor([0, 4, 2, 2, 1, 3, 0])
     g = rand(7, seed=14, grad=False) if reduction == "none" else torch.tensor(1.7, dtype=f64)
     ent = SparsemaxLoss(reduction={"mean": "elementwise_mean"}.get(reduction, reduction))
-    y1, g1 = value_and_grad(lambda z: smt.sparsemax_loss(z, t, reduction=reduction), x, g)
-    y2, g2 = value_and_grad(lambda z: ent(z, t), x, g)
+    y1, g1 = grads(lambda z: smt.sparsemax_loss(z, t, reduction=reduction), x, g)
+    y2, g2 = grads(lambda z: ent(z, t), x, g)
     close(y1, y2)
     close(g1, g2)
     # the gradient is p - e_y, scaled by the reduction
@@ -168,6 +255,23 @@ def test_sparsemax_loss_dims_gradcheck_and_dtypes():
         smt.sparsemax_loss(x0, t0, dim=0, reduction="batchmean")
     with pytest.raises(ValueError, match="^x:"):
         smt.sparsemax_loss(rand(3, 0), torch.zeros(3, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_sparsemax_loss_vmap_rule(reduction, recwarn):
+    from torch.func import grad, vmap
+    x = rand(4, 3, 5, seed=50, grad=False, scale=2.0)
+    t = torch.randint(0, 5, (4, 3), generator=torch.Generator().manual_seed(51))
+    loss = lambda z, tt, dim=-1: smt.sparsemax_loss(z, tt, dim, reduction=reduction)  # noqa: E731
+    close(vmap(loss)(x, t), torch.stack([loss(x[i], t[i]) for i in range(4)]))
+    close(vmap(lambda z: loss(z, t[:, 0]), in_dims=1)(x), torch.stack([loss(x[:, i], t[:, 0]) for i in range(3)]))
+    close(vmap(lambda z, tt: loss(z.T, tt, 0))(x, t), torch.stack([loss(x[i].T, t[i], 0) for i in range(4)]))
+    close(vmap(loss)(x[:, 0], t[:, 0]), torch.stack([loss(x[i, 0], t[i, 0]) for i in range(4)]))  # one row each
+    if reduction != "none":
+        close(vmap(grad(loss))(x, t), torch.stack([torch.func.grad(loss)(x[i], t[i]) for i in range(4)]))
+    xf = x.float()
+    close(vmap(loss)(xf, t), torch.stack([loss(xf[i], t[i]) for i in range(4)]))
+    assert not [m for m in recwarn if "sparsemax_loss" in str(m.message)]  # the rule, no per-sample loop
 
 
 # ------------------------------------------------------------------------------------------
@@ -322,3 +426,24 @@ def test_torch_func_on_new_ops(recwarn):
     mu = unit(5, seed=30)
     u = unit(3, 5, seed=31)
     close(vmap(lambda r: smt.vmf_logpdf(r, mu, 2.0, check=False))(u), smt.vmf_logpdf(u, mu, 2.0))
+
+
+def test_vmf_ops_vmap_against_a_loop(recwarn):
+    from torch.func import grad, vmap
+    d = torch.tensor([2.0, 3.0, 10.0], dtype=f64)
+    k = torch.tensor([[0.5, 4.0, 30.0], [1e-3, 2.0, 700.0]], dtype=f64)
+    for fn in (smt.vmf_log_normalizer, smt.vmf_mean_resultant):
+        close(vmap(lambda kk: fn(d, kk))(k), torch.stack([fn(d, k[i]) for i in range(2)]))
+        close(vmap(lambda dd: fn(dd, k), in_dims=0)(d), torch.stack([fn(d[i], k) for i in range(3)]))
+        close(vmap(grad(lambda kk: fn(d, kk).sum()))(k), torch.stack([torch.func.grad(lambda kk: fn(d, kk).sum())(k[i])
+                                                                     for i in range(2)]))
+    scaled = torch.ops.stablemath.vmf_log_normalizer_scaled
+    close(vmap(lambda kk: scaled(d, kk))(k), torch.stack([scaled(d, k[i]) for i in range(2)]))
+    mu, u = unit(4, seed=52), unit(3, 6, 4, seed=53)
+    kappa = torch.tensor([0.5, 3.0, 20.0], dtype=f64)
+    close(vmap(lambda x, kk: smt.vmf_logpdf(x, mu, kk, check=False))(u, kappa),
+          torch.stack([smt.vmf_logpdf(u[i], mu, kappa[i]) for i in range(3)]))
+    mus = unit(3, 4, seed=54)
+    close(vmap(lambda m: smt.vmf_logpdf(u[0], m, 2.0, check=False))(mus),
+          torch.stack([smt.vmf_logpdf(u[0], mus[i], 2.0) for i in range(3)]))
+    assert not [m for m in recwarn if "batching rule" in str(m.message)]

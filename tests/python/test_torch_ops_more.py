@@ -17,23 +17,9 @@ import torch.nn.functional as F  # noqa: E402
 from torch.autograd import gradcheck, gradgradcheck  # noqa: E402
 
 import stablemath.torch as smt  # noqa: E402
+from torch_helpers import close, f64, grads, rand, ref_kde_logpdf  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-f64 = torch.float64
-close = torch.testing.assert_close
-
-
-def rand(*shape, dtype=f64, seed=0, grad=True, scale=1.0):
-    g = torch.Generator().manual_seed(seed)
-    t = (torch.randn(shape, generator=g, dtype=f64) * scale).to(dtype)
-    return t.requires_grad_(grad)
-
-
-def grads(fn, x, g):
-    x = x.detach().clone().requires_grad_()
-    y = fn(x)
-    y.backward(g)
-    return y.detach(), x.grad
 
 
 # ------------------------------------------------------------------------------------------
@@ -270,6 +256,52 @@ def test_compile_fullgraph_new_ops():
     close(g1, g2)
 
 
+@pytest.mark.parametrize("reduction", [0, 1, 2])
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "stablemax_cross_entropy"])
+def test_cross_entropy_ops_vmap_rules(name, reduction, recwarn):
+    from torch.func import grad, vmap
+    op = smt.ops()[name]  # the Op: under torch.func it takes the route with setup_context
+    eps = (0.1,) if name == "softmax_cross_entropy" else ()
+    x = rand(4, 3, 5, grad=False, scale=2.0)
+    t = torch.randint(0, 5, (4, 3), generator=torch.Generator().manual_seed(60))
+    t[1, :] = -100  # a sample with every row ignored: "mean" is NaN, as the kernel gives
+    t[2, 0] = -100
+
+    def loss(z, tt, dim=-1):
+        return op(z, tt, dim, -100, reduction, *eps)
+
+    def loop(f, n):
+        return torch.stack([f(i) for i in range(n)])
+
+    close(vmap(loss)(x, t), loop(lambda i: loss(x[i], t[i]), 4), equal_nan=True)
+    close(vmap(lambda z: loss(z, t[:, 0]), in_dims=1)(x), loop(lambda i: loss(x[:, i], t[:, 0]), 3))
+    close(vmap(lambda z, tt: loss(z.T, tt, 0))(x, t), loop(lambda i: loss(x[i].T, t[i], 0), 4), equal_nan=True)
+    close(vmap(loss)(x.float(), t), loop(lambda i: loss(x[i].float(), t[i]), 4), equal_nan=True)
+    if reduction:
+        tt = t.clamp(min=0)
+        close(vmap(grad(loss))(x, tt), loop(lambda i: torch.func.grad(loss)(x[i], tt[i]), 4))
+    assert not [m for m in recwarn if name in str(m.message)]  # the rule, no per-sample loop
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_topk_vmap_rule(log, recwarn):
+    from torch.func import grad, vmap
+    x = rand(4, 3, 6, grad=False, scale=2.0)
+    for f, in_dims, n in ((lambda z: smt.softmax_topk(z, 2, log=log), 0, 4),
+                          (lambda z: smt.softmax_topk(z, 2, 0, log=log), 1, 3),
+                          (lambda z: smt.softmax_topk(z, 1, log=log), 0, 4)):
+        v, i = vmap(f, in_dims=in_dims)(x)
+        ref = [f(x.select(in_dims, b)) for b in range(n)]
+        close(v, torch.stack([r.values for r in ref]))
+        assert torch.equal(i, torch.stack([r.indices for r in ref]))
+    v0, i0 = vmap(lambda z: smt.softmax_topk(z, 1, log=log))(x[:, 0, 0])  # 0-d samples
+    assert v0.shape == i0.shape == (4,) and (i0 == 0).all()
+    gv = vmap(grad(lambda z: smt.softmax_topk(z, 3, log=log).values.sum()))(x[:, 0])
+    close(gv, torch.stack([torch.func.grad(lambda z: smt.softmax_topk(z, 3, log=log).values.sum())(x[b, 0])
+                           for b in range(4)]))
+    assert not [m for m in recwarn if "softmax_topk" in str(m.message)]
+
+
 def test_torch_func_new_ops(recwarn):
     from torch.func import grad, jacrev, vmap
     x = rand(4, 3, 5, grad=False, scale=2.0)
@@ -308,13 +340,6 @@ def test_train_stablemax_example_runs():
 # ------------------------------------------------------------------------------------------
 # kde_logpdf: gradient with respect to the queries
 # ------------------------------------------------------------------------------------------
-def ref_kde_logpdf(Y, X, h, w=None):
-    d2 = ((Y[:, None, :] - X[None]) ** 2).sum(-1)
-    lw = torch.zeros(X.shape[0], dtype=f64) if w is None else torch.log(w)
-    return (torch.logsumexp(-0.5 * d2 / h ** 2 + lw, 1) - torch.logsumexp(lw, 0)
-            - 0.5 * X.shape[1] * np.log(2 * np.pi * h * h))
-
-
 def test_kde_logpdf_grad_matches_reference_and_gradcheck():
     X = rand(12, 3, seed=7, grad=False)
     Y = rand(5, 3, seed=8, scale=1.5)
@@ -342,8 +367,8 @@ def test_kde_logpdf_far_queries_chunks_and_errors(monkeypatch):
     close(y1, y2)
     close(g1, g2)
     assert torch.isfinite(g1).all()
-    with pytest.raises(NotImplementedError, match="^X:"):
-        smt.kde_logpdf(Y, X.clone().requires_grad_(), 0.5)
+    with pytest.raises(NotImplementedError, match="^X:"):  # a fitted covariance: gradients in Y only
+        smt.kde_logpdf(Y, X.clone().requires_grad_(), 0.5, covariance="diagonal")
     with pytest.raises(TypeError, match="^Y:"):
         smt.kde_logpdf(Y.detach().numpy(), X, 0.5)
     yf = Y.detach().float().requires_grad_()

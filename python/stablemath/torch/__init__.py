@@ -48,9 +48,11 @@ every op with a backward; ``vmap`` uses the op's rule, or a per-sample loop with
 
 Two public functions here are compositions rather than one op: :func:`vmf_logpdf` (the registered
 ``vmf_log_normalizer_scaled`` op plus torch ops) and :func:`kde_logpdf`, which is the registered op
-``kde_logpdf`` for an isotropic kernel with a numeric bandwidth, and an autograd.Function around a
-fitted :class:`stablemath.GaussianKDE` for rule-based bandwidths ("scott", "silverman", "cv") and
-the diagonal/full covariances (their fitting is data dependent, so torch.compile graph-breaks there).
+``kde_logpdf`` (differentiable in the queries, the data, the weights and the bandwidth) for an
+isotropic kernel with a numeric, tensor, "scott" or "silverman" bandwidth (the rules computed with
+torch ops), and an autograd.Function around a fitted :class:`stablemath.GaussianKDE` for "cv" and
+the diagonal/full covariances (data-dependent fits: gradients in the queries only, and a
+RuntimeError under torch.compile).
 
 Public stablemath functions with intentionally no torch op, because they have no useful gradient:
 ``softmax_collapse``/``SoftmaxCollapse`` (a diagnostic that reports whether a softmax collapsed to
@@ -95,7 +97,7 @@ def softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
     ``safe`` (rows with no finite mass give 0 instead of NaN) are as in :func:`stablemath.softmax`.
     Backward: ``y * (g - sum(g * y))``; masked entries and safe empty rows get zero gradient.
     """
-    return softmax_op(x, dim, algorithm, safe, _mask(where, x))
+    return softmax_op(x, dim, algorithm, safe, where if where is None else _mask(where, x))
 
 
 def log_softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
@@ -105,7 +107,7 @@ def log_softmax(x, dim=-1, *, algorithm="auto", where=None, safe=False):
     with no finite mass get zero gradient and pass none on; unmasked ``-inf`` inputs get ``g`` as in
     PyTorch.
     """
-    return log_softmax_op(x, dim, algorithm, safe, _mask(where, x))
+    return log_softmax_op(x, dim, algorithm, safe, where if where is None else _mask(where, x))
 
 
 def logsumexp(x, dim=None, keepdim=False, *, b=None, where=None):

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import torch
+from torch.utils.dlpack import to_dlpack as _to_dlpack
 
 from .. import _core
 from .._api import _ALGORITHMS, _axis_index, _check_broadcast, _reduction_axes
@@ -21,13 +22,11 @@ _ALGORITHM_NAMES = sorted(_ALGORITHMS)
 
 
 def _arr(t):
-    """What the core gets for a tensor: its zero-copy NumPy view (nanobind imports it faster than a
-    DLPack capsule), or the tensor itself (DLPack) for bfloat16, which NumPy lacks."""
-    if t is None:
-        return None
-    if t.requires_grad:  # inside the eager autograd.Function's forward
-        t = t.detach()
-    return t if t.dtype == torch.bfloat16 else t.numpy()
+    """What the core gets for a tensor: a DLPack capsule of it (zero-copy; ~0.3 us, against ~1 us for
+    ``t.numpy()`` and more for the Python ``__dlpack__`` protocol), for every dtype (bfloat16
+    included) and without detaching (inside the eager autograd.Function's forward). Kernels check
+    the device first."""
+    return None if t is None else _to_dlpack(t)
 
 
 def _check_tensor(t, name, floating=True):
@@ -67,23 +66,28 @@ _ROWS_SCHEMA = "(Tensor x, int dim, str algorithm, bool safe, Tensor? where) -> 
 
 def _check_rows(x, dim, algorithm, safe, where) -> int:
     _check_tensor(x, "x")
-    if x.ndim == 0:
+    nd = x.ndim
+    if type(dim) is int and -nd <= dim < nd:  # the common case, without _axis_index's call
+        d = dim % nd
+    elif nd == 0:
         _axis_index(dim, 1, "dim")  # 0-d input: dim -1 or 0, as in torch
         d = 0
     else:
-        d = _axis_index(dim, x.ndim, "dim")
+        d = _axis_index(dim, nd, "dim")
     if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm: expected one of {_ALGORITHM_NAMES}, got {algorithm!r}")
-    if not isinstance(safe, bool):
+    if type(safe) is not bool:
         raise TypeError(f"safe: expected a bool, got {type(safe).__name__}")
-    _check_mask(where, x)
+    if where is not None:
+        _check_mask(where, x)
     return d
 
 
 def _rows_kernel(log: bool):
     def kernel(x, dim, algorithm, safe, where):
         d = _check_rows(x, dim, algorithm, safe, where)
-        _check_cpu(("x", x), ("where", where))
+        if not x.is_cpu or (where is not None and not where.is_cpu):  # _check_cpu only on the rare path
+            _check_cpu(("x", x), ("where", where))
         out = torch.empty_like(x)
         _core.softmax(_arr(x), d, _arr(where), _arr(out), _ALGORITHMS[algorithm], log, safe)
         return out
@@ -607,13 +611,33 @@ def _stablemax_ce_backward(ctx, g):
     return dx.to(ctx.saved_tensors[0].dtype), None, None, None, None
 
 
+def _ce_vmap(name):
+    """One call on the batch with per-row losses (reduction 0); "sum" and "mean" (over each
+    sample's non-ignored rows, NaN if none, as the kernel) then reduce per sample in float64."""
+    def rule(info, in_dims, logits, target, dim, ignore_index, reduction, *eps):
+        nd = logits.ndim - (in_dims[0] is not None)
+        d = _axis_index(dim, max(nd, 1), "dim")
+        xb = batch_first(logits, in_dims[0], info.batch_size, nd, expand=True)
+        tb = batch_first(target, in_dims[1], info.batch_size, target.ndim - (in_dims[1] is not None), expand=True)
+        per_row = _REG[name].overload(xb, tb, d + 1, ignore_index, 0, *eps)
+        if reduction == 0:
+            return per_row, 0
+        total = per_row.reshape(info.batch_size, -1).to(torch.float64).sum(1)
+        if reduction == 1:
+            total = total / (tb.reshape(info.batch_size, -1) != ignore_index).sum(1)
+        return total.to(logits.dtype), 0
+    return rule
+
+
 softmax_cross_entropy_op = define(
     "softmax_cross_entropy",
     "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction, float eps) -> Tensor",
-    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward)
+    impl=_ce_kernel("softmax"), fake=_ce_fake, setup=_ce_setup, backward=_softmax_ce_backward,
+    vmap=_ce_vmap("softmax_cross_entropy"))
 stablemax_cross_entropy_op = define(
     "stablemax_cross_entropy", "(Tensor logits, Tensor target, int dim, int ignore_index, int reduction) -> Tensor",
-    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward)
+    impl=_ce_kernel("stablemax"), fake=_ce_fake, setup=_ce_setup, backward=_stablemax_ce_backward,
+    vmap=_ce_vmap("stablemax_cross_entropy"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -644,7 +668,7 @@ def _topk_kernel(x, k, dim, log):
     other = [s for i, s in enumerate(xr.shape) if i != d]
     values = x.new_empty(other + [k])
     indices = torch.empty(other + [k], dtype=torch.int64)
-    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), indices.numpy(), None)
+    _core.softmax_topk(_arr(xr), d, k, _TOPK_MODES[log], _arr(values), _arr(indices), None)
     if x.ndim == 0:
         return values.reshape(()), indices.reshape(())
     return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous()
@@ -681,5 +705,16 @@ def _topk_backward(ctx, gv, gi):
     return dx.reshape(ctx.saved_tensors[0].shape).to(x.dtype), None, None, None
 
 
+def _topk_vmap(info, in_dims, x, k, dim, log):
+    nd = x.ndim - 1  # the logical rank
+    d = _axis_index(dim, max(nd, 1), "dim")
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    if nd == 0:  # one row of one element per sample
+        v, i = softmax_topk_op.overload(xb.unsqueeze(1), k, 1, log)
+        return (v.squeeze(1), i.squeeze(1)), (0, 0)
+    return softmax_topk_op.overload(xb, k, d + 1, log), (0, 0)
+
+
 softmax_topk_op = define("softmax_topk", "(Tensor x, int k, int dim, bool log) -> (Tensor, Tensor)",
-                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward)
+                         impl=_topk_kernel, fake=_topk_fake, setup=_topk_setup, backward=_topk_backward,
+                         vmap=_topk_vmap)

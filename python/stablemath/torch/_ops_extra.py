@@ -73,9 +73,25 @@ def _sparsemax_loss_backward(ctx, g):
     return (grad * ga).to(x.dtype), None, None, None
 
 
+def _sparsemax_loss_vmap(info, in_dims, x, target, dim, reduction):
+    # One call with the batch dim first and per-row losses; "mean"/"sum" then reduce each sample's
+    # rows (in float64, as the kernel does).
+    nd = x.ndim - (in_dims[0] is not None)
+    d = _axis_index(dim, max(nd, 1), "dim")
+    xb = batch_first(x, in_dims[0], info.batch_size, nd, expand=True)
+    tb = batch_first(target, in_dims[1], info.batch_size, target.ndim - (in_dims[1] is not None), expand=True)
+    per_row = sparsemax_loss_op.overload(xb, tb, d + 1, 0)
+    if reduction == 0:
+        return per_row, 0
+    total = per_row.reshape(info.batch_size, -1).to(torch.float64)
+    total = total.mean(1) if reduction == 1 else total.sum(1)
+    return total.to(x.dtype), 0
+
+
 sparsemax_loss_op = define("sparsemax_loss", "(Tensor x, Tensor target, int dim, int reduction) -> Tensor",
                            impl=_sparsemax_loss_kernel, fake=_sparsemax_loss_fake,
-                           setup=_sparsemax_loss_setup, backward=_sparsemax_loss_backward)
+                           setup=_sparsemax_loss_setup, backward=_sparsemax_loss_backward,
+                           vmap=_sparsemax_loss_vmap)
 
 
 # ------------------------------------------------------------------------------------------
@@ -93,7 +109,7 @@ def _lse_topk_kernel(x, k, dim):
     values = x.new_empty(other + [k])
     indices = torch.empty(other + [k], dtype=torch.int64)
     lse = x.new_empty(other)
-    _core.softmax_topk(_arr(xr), d, k, _LOGITS, _arr(values), indices.numpy(), _arr(lse))
+    _core.softmax_topk(_arr(xr), d, k, _LOGITS, _arr(values), _arr(indices), _arr(lse))
     if x.ndim == 0:
         return values.reshape(()), indices.reshape(()), lse
     return values.movedim(-1, d).contiguous(), indices.movedim(-1, d).contiguous(), lse

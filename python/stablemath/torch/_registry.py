@@ -8,8 +8,10 @@ and returns an :class:`Op`. Calling the ``Op`` picks the cheapest correct route:
 * ``torch.func`` transforms (grad, vjp, jacrev, vmap) -> an autograd.Function with
   ``setup_context`` (which they require) around the registered op.
 * plain CPU tensors in eager mode -> ``impl`` directly (no grad needed), or a classic
-  ``torch.autograd.Function`` built from the same ``setup``/``backward`` (grad needed). A call
-  through the dispatcher costs ~60 us in Python (custom_op's autograd wrapper); this costs ~10 us.
+  ``torch.autograd.Function`` built from the same ``setup``/``backward`` (grad needed), applied
+  through its C++ ``apply``. Per call on a tiny tensor (thread CPU time, over the bare core call):
+  ~1 us and ~9 us, against ~14 us and ~55 us through the dispatcher (custom_op's Python autograd
+  wrapper; bench/bench_torch.py --overhead-only).
 * anything else (``torch.compile``/export tracing, fake or other tensor
   subclasses, dispatch or function modes, non-CPU devices) -> the registered op
   ``torch.ops.stablemath.<name>``, so tracers see one opaque node with its fake and autograd rules.
@@ -25,23 +27,18 @@ import torch
 from .. import _core
 
 NAMESPACE = "stablemath"
-_PLAIN = (torch.Tensor, torch.nn.Parameter)
+_Tensor, _Parameter = torch.Tensor, torch.nn.Parameter
 _REGISTRY: dict[str, "Op"] = {}
+_CPU_LIB = torch.library.Library(NAMESPACE, "FRAGMENT")  # kept alive: the CPU kernels below
 
 _is_compiling = torch.compiler.is_compiling
 _functorch_active = torch._C._are_functorch_transforms_active
 _dispatch_modes = torch._C._len_torch_dispatch_stack
-_function_modes = torch._C._is_torch_function_mode_enabled
-
-
-def _plain(args) -> bool:
-    """True when every tensor argument is a plain CPU tensor and nothing is tracing."""
-    if _is_compiling() or _dispatch_modes() or _function_modes():
-        return False
-    for a in args:
-        if isinstance(a, torch.Tensor) and (type(a) not in _PLAIN or not a.is_cpu):
-            return False
-    return True
+# True for a torch function mode or an argument of a tensor subclass that overrides
+# __torch_function__ (plain Tensor and Parameter do not): one C call over all the arguments.
+_has_torch_function = torch._C._has_torch_function
+_grad_enabled = torch._C.is_grad_enabled
+_unwrap_if_dead = torch._C._functorch.unwrap_if_dead
 
 
 class Op:
@@ -59,18 +56,49 @@ class Op:
             self.custom_op.register_vmap(vmap)
         if cuda is not None and getattr(_core, "cuda_available", False):
             self.custom_op.register_kernel("cuda", cuda)
+        # The kernel once more as the op's CPU kernel proper: custom_op registers it for every device
+        # behind a wrapper (dynamo-disabled frame, aliasing check) that costs ~8 us per
+        # torch.ops.stablemath.* call; the kernels return fresh tensors, which opcheck verifies.
+        _CPU_LIB.impl(name, impl, "CPU")
         self.overload = getattr(getattr(torch.ops, NAMESPACE), name).default
+        # positions of the Tensor / Tensor? arguments: the only ones __call__ has to look at
+        optional_tensor = torch._C.OptionalType(torch._C.TensorType.get())
+        arguments = self.overload._schema.arguments
+        self._n_args = len(arguments)
+        self._tensor_args = tuple(i for i, a in enumerate(arguments) if a.type.isSubtypeOf(optional_tensor))
         self.function = None if backward is None else _autograd_function(name, impl, setup, backward)
+        # Function.apply's Python wrapper only binds defaults (no setup_context here), unwraps dead
+        # functorch wrappers and checks for torch.func transforms; __call__ does the last two itself
+        # and calls the C++ apply directly (~3 us less per call).
+        self._apply = None if backward is None else super(torch.autograd.Function, self.function).apply
         self.func_function = None if backward is None else _functorch_function(name, self.overload, setup, backward)
 
     def __call__(self, *args):
-        if not _plain(args):
+        # Tracing, dispatch modes, torch function modes and tensor subclasses: the registered op.
+        if _is_compiling() or _dispatch_modes() or _has_torch_function(args) or len(args) != self._n_args:
             return self.overload(*args)
         if _functorch_active():
             return self.func_function.apply(*args) if self.func_function else self.overload(*args)
-        if self.function is not None and torch.is_grad_enabled() and any(
-                isinstance(a, torch.Tensor) and a.requires_grad for a in args):
-            return self.function.apply(*args)
+        grad = False
+        for i in self._tensor_args:
+            a = args[i]
+            if a is None:
+                continue
+            t = type(a)
+            if t is not _Tensor and t is not _Parameter:
+                if isinstance(a, torch.Tensor):  # a subclass without __torch_function__
+                    return self.overload(*args)
+                return self.impl(*args)  # not a tensor: the kernel's checks name the argument
+            if not a.is_cpu:
+                return self.overload(*args)
+            if a.requires_grad:
+                grad = True
+        if grad and self._apply is not None and _grad_enabled():
+            args = list(args)
+            for i in self._tensor_args:  # a tensor leaked out of a torch.func transform: its plain value
+                if args[i] is not None:
+                    args[i] = _unwrap_if_dead(args[i])
+            return self._apply(*args)
         return self.impl(*args)
 
     def __repr__(self):
@@ -85,11 +113,8 @@ def _autograd_function(name, impl, setup, backward):
         setup(ctx, args, out)
         return out
 
-    def bwd(ctx, *grads):
-        return backward(ctx, *grads)
-
     return type(f"{name}_function", (torch.autograd.Function,),
-                {"forward": staticmethod(forward), "backward": staticmethod(bwd)})
+                {"forward": staticmethod(forward), "backward": staticmethod(backward)})
 
 
 def _functorch_function(name, overload, setup, backward):
