@@ -381,19 +381,10 @@ SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double*
     });
 }
 
-// Step 2' for the R < 25 elements: counting sort by floor(x) (bucket offsets in
-// scount), the lane-parallel runs, scatter.
+// Step 2' for the ns R < 25 elements (already sorted into s.lv, s.lx, s.lidx): the lane-parallel
+// runs, scatter.
 template <int Op, class Runner>
-SM_FORCE_INLINE void batch_small(const double* x, std::size_t n, BatchScratch& s, int* scount, double* out) {
-    const std::size_t ns = static_cast<std::size_t>(scount[kSmallBuckets]);
-    for (std::size_t i = 0; i < n; ++i) {
-        const int K = static_cast<int>(s.K[i]);
-        if (K >= 0) continue;
-        const int p = scount[-K - 1]++;
-        s.lv[p] = s.v[i];
-        s.lx[p] = x[i];
-        s.lidx[p] = static_cast<int>(i);
-    }
+SM_FORCE_INLINE void batch_small(std::size_t ns, BatchScratch& s, double* out) {
     const std::size_t np = (ns + kLanes - 1) / kLanes * kLanes;
     for (std::size_t j = ns; j < np; ++j) {
         s.lv[j] = 0.0;
@@ -412,30 +403,51 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
     constexpr int KM = bessel_coeffs::debye_kmax;
     // 1. classify.
     batch_classify<Op>(v, x, n, s);
-    // 2. scalar elements now; counting sort of the others by K.
-    int count[KM + 2] = {}, scount[kSmallBuckets + 1] = {};
+    // 2. One counting sort for every class, key 1..KM: Debye K; KM + 1 + b: R < 25 with floor(x) = b
+    // (s.K = -1 - b); 0: the scalar function. On mixed input a branch per class mispredicts; here
+    // only the rare scalar elements take one.
+    constexpr int kKeys = KM + 1 + kSmallBuckets;
+    int pos[kKeys + 1] = {}, key[kBesselBatch];
     for (std::size_t i = 0; i < n; ++i) {
         const int K = static_cast<int>(s.K[i]);
-        if (K > 0) ++count[K + 1];
-        else if (K < 0) ++scount[-K];
-        else out[i] = batch_scalar(Op, v[i], x[i]);
+        const int k = K >= 0 ? K : KM - K;
+        key[i] = k;
+        ++pos[k];
     }
-    for (int b = 1; b <= kSmallBuckets; ++b) scount[b] += scount[b - 1];
-    if (scount[kSmallBuckets] > 0) batch_small<Op, Runner>(x, n, s, scount, out);
-    for (int k = 1; k <= KM + 1; ++k) count[k] += count[k - 1];
-    const std::size_t m = static_cast<std::size_t>(count[KM + 1]);
-    if (m == 0) return;
+    if (pos[0] > 0) {
+        for (std::size_t i = 0; i < n; ++i)
+            if (key[i] == 0) out[i] = batch_scalar(Op, v[i], x[i]);
+    }
+    // Positions: the uniform keys from 0 in s.sv..., the R < 25 keys from 0 in s.lv...
     int start[KM + 2];
-    for (int k = 0; k <= KM + 1; ++k) start[k] = count[k];
-    for (std::size_t i = 0; i < n; ++i) {
-        const int K = static_cast<int>(s.K[i]);
-        if (K <= 0) continue;
-        const int p = count[K]++;
-        s.sv[p] = s.v[i];
-        s.sx[p] = x[i];
-        s.sR[p] = s.R[i];
-        s.sidx[p] = static_cast<int>(i);
+    int run = 0;
+    for (int k = 1; k <= KM; ++k) {
+        start[k] = run;
+        const int c = pos[k];
+        pos[k] = run;
+        run += c;
     }
+    start[KM + 1] = run;
+    const std::size_t m = static_cast<std::size_t>(run);
+    run = 0;
+    for (int k = KM + 1; k <= kKeys; ++k) {
+        const int c = pos[k];
+        pos[k] = run;
+        run += c;
+    }
+    const std::size_t ns = static_cast<std::size_t>(run);
+    for (std::size_t i = 0; i < n; ++i) {
+        const int k = key[i];
+        if (k == 0) continue;
+        const bool uniform = k <= KM;
+        const int p = pos[k]++;
+        (uniform ? s.sv : s.lv)[p] = s.v[i];
+        (uniform ? s.sx : s.lx)[p] = x[i];
+        (uniform ? s.sR : s.lres)[p] = s.R[i];  // (lres: scratch until the R < 25 runs)
+        (uniform ? s.sidx : s.lidx)[p] = static_cast<int>(i);
+    }
+    if (ns > 0) batch_small<Op, Runner>(ns, s, out);
+    if (m == 0) return;
     // 3. Debye sums per run of equal K. The padding [m, mp + kLanes) gets harmless values (R = 1,
     // v = 0, x = 1, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m,
     // and the finishing loops read up to mp, so every element read has been written.
