@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     import stablemath as sm
     data.update(
         date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        command="/work/venv/bin/python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]),
+        command="python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]),
         seconds=round(time.time() - t0),
         loadavg_before=loadavg_before, loadavg_after=Path("/proc/loadavg").read_text().strip(),
         machine=dict(cpu=bs.cpuinfo(), threads=args.threads, isa=sm.cpu_isa(), torch=torch.__version__,
