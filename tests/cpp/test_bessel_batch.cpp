@@ -1,7 +1,7 @@
 // Batched double log-Bessel kernels (cpu/bessel_batch.hpp) against the scalar functions and mpmath,
 // run once per kernel table (STABLEMATH_ISA=baseline|avx2|avx512; exit 77 when the CPU cannot run it).
 //
-//   1. tests/data/bessel_reference.csv (mpmath): every row, in mixed batches of 256 and of 77
+//   1. tests/data/bessel_reference.csv (mpmath): every row, in mixed batches of kBesselBatch and of 77
 //      elements: logs within 3e-15 max(1, |log|) (the scalar code: 1.0e-15; the batch finishes the
 //      uniform region with its own vectorised log/log1p, ~1 ulp, where the scalar code calls libm:
 //      measured 1.7e-15 at worst, at log K_v e^x ~ 0, a sum of terms ~15), I ratio <= 3 ulp,
@@ -75,7 +75,7 @@ void test_reference(const char* path) {
     }
     CHECK_MSG(v.size() > 1000, "reference table: %zu rows", v.size());
     const ld eps = std::ldexp(1.0L, -53);
-    for (std::size_t size : {std::size_t(256), std::size_t(77)}) {
+    for (std::size_t size : {bb::kBesselBatch, std::size_t(77)}) {
         for (int op = 0; op < 6; ++op) {
             const std::vector<double> got = run_batched(op, v, x, size);
             double worst = 0;

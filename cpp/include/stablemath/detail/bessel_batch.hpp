@@ -40,7 +40,7 @@ namespace bessel {
 
 // Which function a batch computes (the codes of the Python binding).
 enum BatchOp : int { op_log_i = 0, op_log_k = 1, op_log_ie = 2, op_log_ke = 3, op_i_ratio = 4, op_k_ratio = 5 };
-constexpr std::size_t kBesselBatch = 256;
+constexpr std::size_t kBesselBatch = 512;  // measured: 512 is ~10% faster than 256 (fuller R < 25 blocks), as fast as 2048
 
 // Lanes per block of the vector loops: fixed-size inner loops vectorise even under gcc's -O2 cost
 // model. A run of equal K is processed in whole blocks; the overrun into the next run (or into the
