@@ -36,14 +36,8 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Sets the number of threads the kernels use (results do not depend on it)."""
-    import operator
-    if isinstance(n, bool):
-        raise TypeError("n: expected an integer, got bool")
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"n: expected an integer, got {type(n).__name__}") from None
-    _core.set_num_threads(n)
+    from ._api import _integer
+    _core.set_num_threads(_integer(n, "n"))
 
 
 def cpu_isa() -> str:

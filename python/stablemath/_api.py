@@ -18,13 +18,18 @@ except ImportError:  # pragma: no cover
     from numpy import AxisError  # type: ignore[attr-defined, no-redef]
 
 
-def _axis_index(axis, ndim: int, name: str = "axis") -> int:
-    if isinstance(axis, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected an integer, got {type(axis).__name__}")
+def _integer(value, name: str) -> int:
+    """value as a Python int (anything with __index__, not bool), else TypeError naming the argument."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
     try:
-        a = operator.index(axis)
+        return operator.index(value)
     except TypeError:
-        raise TypeError(f"{name}: expected an integer, got {type(axis).__name__}") from None
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
+
+
+def _axis_index(axis, ndim: int, name: str = "axis") -> int:
+    a = _integer(axis, name)
     if not -ndim <= a < ndim:
         raise AxisError(f"{name}: axis {a} is out of bounds for an array of dimension {ndim}")
     return a % ndim

@@ -6,14 +6,13 @@ here; :mod:`stablemath._stablemax` uses it for ``stablemax_cross_entropy``.
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
 
 from . import _core
-from ._api import _axis_index
+from ._api import _axis_index, _integer
 from ._arrays import Converted, _check_torch_device, _torch, convert, dense_tensor
 
 __all__ = ["softmax_cross_entropy", "softmax_collapse", "SoftmaxCollapse"]
@@ -83,15 +82,6 @@ def _check_reduction(reduction) -> str:
     return reduction
 
 
-def _check_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected an integer, got bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
-
-
 def _to_caller(conv: Converted, arr: np.ndarray):
     """A NumPy result (computed in float32/float64) in the logits' array type and dtype."""
     if conv.kind == "torch":
@@ -103,7 +93,7 @@ def _cross_entropy(kind: str, logits, target, axis, ignore_index, label_smoothin
     conv = convert(logits, "logits")
     ax = _class_axis(conv, axis)
     reduction = _check_reduction(reduction)
-    ignore_index = _check_int(ignore_index, "ignore_index")
+    ignore_index = _integer(ignore_index, "ignore_index")
     if isinstance(label_smoothing, (bool, np.bool_)) or not isinstance(label_smoothing, (int, float, np.floating,
                                                                                         np.integer)):
         raise TypeError(f"label_smoothing: expected a float, got {type(label_smoothing).__name__}")

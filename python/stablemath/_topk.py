@@ -1,13 +1,12 @@
 """Fused softmax + top-k: the k largest probabilities of every row without writing the softmax."""
 from __future__ import annotations
 
-import operator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _core
-from ._api import _axis_index
+from ._api import _axis_index, _integer
 from ._arrays import _torch, convert
 
 __all__ = ["softmax_topk", "logsumexp_topk", "SoftmaxTopk", "LogsumexpTopk"]
@@ -32,12 +31,7 @@ class LogsumexpTopk(NamedTuple):
 
 
 def _check_k(k, n: int) -> int:
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"k: expected an integer, got {type(k).__name__}")
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError(f"k: expected an integer, got {type(k).__name__}") from None
+    k = _integer(k, "k")
     if k < 1:
         raise ValueError(f"k: must be at least 1, got {k}")
     if k > n:

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "bessel_reference.hpp"
 #include "test_util.hpp"
 
 #ifndef SM_BESSEL_REFERENCE_CSV
@@ -88,45 +89,8 @@ ld log_err(ld got, ld ref) { return std::fabs(got - ref) / std::max<ld>(1, std::
 bool finite_ld(ld a) { return std::isfinite(a); }
 
 // ---- 1. reference table ------------------------------------------------------------------------
-struct Row {
-    std::string region;
-    bool f;
-    double v, x;
-    ld log_i, log_k, ratio_i, ratio_k, log_ie, log_ke;
-};
-
-std::vector<Row> load_table(const char* path) {
-    std::vector<Row> rows;
-    std::ifstream in(path);
-    if (!in) {
-        std::printf("cannot open %s\n", path);
-        return rows;
-    }
-    std::string line;
-    bool header = false;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        if (!header) { header = true; continue; }
-        std::vector<std::string> c;
-        std::stringstream ss(line);
-        std::string item;
-        while (std::getline(ss, item, ',')) c.push_back(item);
-        if (c.size() != 10) { std::printf("bad row: %s\n", line.c_str()); continue; }
-        Row r;
-        r.region = c[0];
-        r.f = c[1] == "1";
-        r.v = std::strtod(c[2].c_str(), nullptr);
-        r.x = std::strtod(c[3].c_str(), nullptr);
-        r.log_i = std::strtold(c[4].c_str(), nullptr);
-        r.log_k = std::strtold(c[5].c_str(), nullptr);
-        r.ratio_i = std::strtold(c[6].c_str(), nullptr);
-        r.ratio_k = std::strtold(c[7].c_str(), nullptr);
-        r.log_ie = std::strtold(c[8].c_str(), nullptr);
-        r.log_ke = std::strtold(c[9].c_str(), nullptr);
-        rows.push_back(r);
-    }
-    return rows;
-}
+using Row = sm_test::BesselRow;
+std::vector<Row> load_table(const char* path) { return sm_test::load_bessel_table(path); }
 
 // Double: logs in units of max(1, |ref|) (relative error of the log, the brief's metric) and
 // also the absolute error; ratios and derivatives relative.

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "bessel_reference.hpp"
 #include "test_util.hpp"
 
 #ifndef SM_BESSEL_REFERENCE_CSV
@@ -53,25 +54,13 @@ std::vector<double> run_batched(int op, const std::vector<double>& v, const std:
 // ---- 1. mpmath reference -------------------------------------------------------------------------
 void test_reference(const char* path) {
     sm_test::Section sec("reference");
-    std::ifstream in(path);
-    CHECK_MSG(static_cast<bool>(in), "cannot open %s", path);
     std::vector<double> v, x;
     std::vector<std::vector<ld>> ref(6);
-    std::string line;
-    bool header = false;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        if (!header) { header = true; continue; }
-        std::vector<std::string> c;
-        std::stringstream ss(line);
-        std::string item;
-        while (std::getline(ss, item, ',')) c.push_back(item);
-        if (c.size() != 10) continue;
-        v.push_back(std::strtod(c[2].c_str(), nullptr));
-        x.push_back(std::strtod(c[3].c_str(), nullptr));
-        // columns: log_i, log_k, ratio_i, ratio_k, log_ie, log_ke -> op order
-        const int col[6] = {4, 5, 8, 9, 6, 7};
-        for (int op = 0; op < 6; ++op) ref[op].push_back(std::strtold(c[col[op]].c_str(), nullptr));
+    for (const sm_test::BesselRow& r : sm_test::load_bessel_table(path)) {
+        v.push_back(r.v);
+        x.push_back(r.x);
+        const ld in_op_order[6] = {r.log_i, r.log_k, r.log_ie, r.log_ke, r.ratio_i, r.ratio_k};
+        for (int op = 0; op < 6; ++op) ref[op].push_back(in_op_order[op]);
     }
     CHECK_MSG(v.size() > 1000, "reference table: %zu rows", v.size());
     const ld eps = std::ldexp(1.0L, -53);
