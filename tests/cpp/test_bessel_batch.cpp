@@ -9,7 +9,8 @@
 //   2. batch vs scalar on random grids (moderate, broad log-uniform, near R = 25 where 21 Debye
 //      terms are used, the double-double phase band 1.2 <= v/x <= 1.9, signed orders): they differ
 //      by FMA contraction, the logs above and the order of operations of the R < 25 lane forms:
-//      logs <= 5e-15 max(1, |log|), ratios <= 6 ulp (each is within 3 (I) or 5 (K) ulp of mpmath).
+//      logs <= 5e-15 max(1, |log|), ratios <= 6 ulp (each is within 3 (I) or 5 (K) ulp of mpmath;
+//      12 for the K ratio at x <= 1/2, where each is within 7).
 //   3. special values (NaN, +-inf, 0, negative x and v, huge and subnormal arguments), placed
 //      between ordinary elements of a batch: non-finite results bitwise equal to the scalar ones,
 //      finite ones as in 2.
@@ -105,13 +106,14 @@ double batch_diff(int op, double got, double s) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); }
 
-// Batch and scalar agree: bitwise for non-finite results, within 5e-15 max(1, |log|) or 6 ulp elsewhere.
-bool agree(int op, double got, double s, double& worst) {
+// Batch and scalar agree: bitwise for non-finite results, within 5e-15 max(1, |log|) or 6 ulp elsewhere
+// (12 ulp for the K ratio at x <= 1/2, where Temme's series leaves up to 7 ulp in either).
+bool agree(int op, double got, double s, double x, double& worst) {
     if (same_bits(got, s)) return true;
     const double d = batch_diff(op, got, s);
     if (d < 0) return same_bits(got, s);
     worst = std::max(worst, d);
-    return d <= (is_log(op) ? 5e-15 : 6.0);
+    return d <= (is_log(op) ? 5e-15 : op == bb::op_k_ratio && x <= 0.5 ? 12.0 : 6.0);
 }
 
 void compare_grid(const char* name, const std::vector<double>& v, const std::vector<double>& x) {
@@ -120,7 +122,7 @@ void compare_grid(const char* name, const std::vector<double>& v, const std::vec
         double worst = 0;
         for (std::size_t i = 0; i < v.size(); ++i) {
             const double s = bb::batch_scalar(op, v[i], x[i]);
-            CHECK_MSG(agree(op, got[i], s, worst), "%s %s(%.17g, %.17g): batch %.17g scalar %.17g", name, kNames[op],
+            CHECK_MSG(agree(op, got[i], s, x[i], worst), "%s %s(%.17g, %.17g): batch %.17g scalar %.17g", name, kNames[op],
                       v[i], x[i], got[i], s);
         }
         std::printf("  %-10s %-8s batch vs scalar: max diff %.3g %s\n", name, kNames[op], worst,
@@ -172,7 +174,7 @@ void test_special() {
         for (std::size_t i = 0; i < v.size(); i += 2) {
             const double s = bb::batch_scalar(op, v[i], x[i]);
             double worst = 0;
-            CHECK_MSG(agree(op, got[i], s, worst), "%s(%.17g, %.17g): batch %.17g scalar %.17g", kNames[op], v[i], x[i], got[i], s);
+            CHECK_MSG(agree(op, got[i], s, x[i], worst), "%s(%.17g, %.17g): batch %.17g scalar %.17g", kNames[op], v[i], x[i], got[i], s);
         }
     }
 }

@@ -518,14 +518,19 @@ def _stablemax_tol(log):
     def tol(x, name, axis=-1, **_):
         v = _log_s(x)
         y, p, L, E, d, n = _softmax_detail(v, axis, None, False, log)
+        ylog = y if log else _softmax_detail(v, axis, None, False, True)[0]
         fa = FINFO[acc_name(name)]
         with np.errstate(invalid="ignore"):
             av = np.abs(np.where(np.isfinite(v), v, 0.0))
+            # (1 - p_i)|v_i| + sum_{j != i} p_j |v_j| <= q_i (|v_i| + max_j |v_j|), q_i = 1 - p_i taken
+            # as -expm1(log p_i): written as av + S - 2 p av it cancels to 0 for a dominant entry
+            # (p_i = 1 in double), whose reference then carries more error than the bound allowed.
+            q = -np.expm1(np.where(np.isfinite(ylog), ylog, -np.inf))
             if v.ndim and v.size:
-                S = np.sum(p * av, axis=int(axis) % v.ndim, keepdims=True)
+                vmax = np.max(av, axis=int(axis) % v.ndim, keepdims=True)
             else:
-                S = p * av
-            extra = 8 * fa.eps * np.maximum(av + S - 2 * p * av, 0.0)
+                vmax = av
+            extra = 8 * fa.eps * q * (av + vmax)
         return _tol_softmax(v, name, axis, None, False, log) + (extra if log else extra * p)
     return tol
 

@@ -9,7 +9,7 @@
 //      Debye term count K (debye_terms_double: a branch-free count, 1..23); the others K = 0;
 //   2. partitioned: elements with K = 0 are computed at once by the scalar function, the others
 //      counting-sorted by K; elements with R < 25 (the I functions for x >= 1e-10, the K functions
-//      for x > 1/2) are instead sorted by floor(x) and run through lane-parallel forms of the scalar
+//      for x >= 1e-300) are instead sorted by floor(x) and run through lane-parallel forms of the scalar
 //      code's series, continued fraction, integral and recurrences (small_*_run below);
 //   3. each run of equal K evaluates the Debye sums in a loop with a compile-time K: the switch of
 //      debye_u_tail / debye_q_sum folds to straight-line polynomials that the compiler vectorises
@@ -57,7 +57,7 @@ struct BatchScratch {
     int bidx[kBesselBatch];
     double bv[kBesselBatch + kLanes], bx[kBesselBatch + kLanes];
     // R < 25 elements of the lane forms (small_*_run), sorted by floor(x), padded
-    double lv[kBesselBatch + kLanes], lx[kBesselBatch + kLanes], lres[kBesselBatch + kLanes];
+    double lv[kBesselBatch + 2 * kLanes], lx[kBesselBatch + 2 * kLanes], lres[kBesselBatch + 2 * kLanes];
     int lidx[kBesselBatch];
 };
 
@@ -122,10 +122,11 @@ SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, d
 // no division sits on a chain. For I: v in [0, 25), x in [1e-10, 25) (the range of series_lead's
 // product form); log Gamma(1 + f), f in [0, 1), comes from Temme's 1/Gamma(1 + z) polynomial
 // (|z| <= 1/2) for f < 1/2 and through Gamma(1 + f) = f Gamma(f) for f >= 1/2, where the scalar code
-// calls lgamma. For K: x in (1/2, 25), the integral's domain; Temme's series below stays scalar.
+// calls lgamma. For K: x in [1e-300, 1/2] Temme's series, x in (1/2, 25) the integral.
 constexpr double kSmallXMin = 1e-10;
-constexpr double kSmallKXMin = 0.5;  // K: the integral branch (Temme's series below stays scalar)
-constexpr int kSmallBuckets = 25;  // floor(x), x < 25
+constexpr double kSmallKXMin = 1e-300;  // K: Temme's series for x <= 1/2 (pow keeps x/2 normal)
+// Buckets: floor(x) for I; for K, 0 = Temme's series (x <= 1/2), 1 + floor(x) = the integral.
+constexpr int kSmallBuckets = 26;
 
 // log I_v(x) (series_log_i) for n (a multiple of kLanes) elements, kLanes at a time.
 SM_FORCE_INLINE void small_log_i_run(const double* v, const double* x, double* out, std::size_t n) {
@@ -291,6 +292,79 @@ SM_FORCE_INLINE void small_k_run(const double* v, const double* x, double* out, 
     }
 }
 
+// Temme's series for K_mu, K_{mu+1} (bessel_k_temme.hpp, x <= 1/2, x >= 1e-300) and the forward
+// recurrence in its x < 1 form (bessel_k_recurrence.hpp), kLanes elements at a time: the library
+// calls (pow, sin, sinh, log) once per element, the series and the recurrence across the lanes.
+template <bool Ratio, bool Scaled>
+SM_FORCE_INLINE void small_k_temme_run(const double* v, const double* x, double* out, std::size_t n) {
+    constexpr std::size_t L = kLanes;
+    constexpr double tol = 0x1p-56;
+    for (std::size_t j0 = 0; j0 < n; j0 += L) {
+        double xl[L], mu[L], nf[L], m[L], f[L], p[L], q[L], c[L], y[L], sf[L], sh[L];
+        double rmax = 0.0;
+        for (std::size_t l = 0; l < L; ++l) {  // as temme_k<false>
+            xl[l] = x[j0 + l];
+            nf[l] = std::floor(v[j0 + l] + 0.5);
+            mu[l] = v[j0 + l] - nf[l];
+            rmax = nf[l] > rmax ? nf[l] : rmax;
+            const double ml = mu[l] * mu[l];
+            m[l] = ml;
+            const double g1 = bessel_coeffs::temme_gamma1(ml), g2 = bessel_coeffs::temme_gamma2(ml);
+            const double Ll = bessel_coeffs::ln2 - std::log(xl[l]);
+            const double sig = mu[l] * Ll, pm = bessel_coeffs::pi * mu[l];
+            const double fact = mu[l] == 0.0 ? 1.0 : pm / std::sin(pm);
+            const double es = std::pow(0.5 * xl[l], -mu[l]), esi = std::pow(0.5 * xl[l], mu[l]);
+            const double ch = 0.5 * (es + esi);
+            const double shs_l = std::fabs(sig) > 0.5 ? (es - esi) / (2.0 * mu[l])
+                                                      : (sig == 0.0 ? Ll : std::sinh(sig) / sig * Ll);
+            f[l] = fact * (ch * g1 + shs_l * g2);
+            p[l] = 0.5 * es / (g2 - mu[l] * g1);
+            q[l] = 0.5 * esi / (g2 + mu[l] * g1);
+            y[l] = 0.25 * xl[l] * xl[l];
+            c[l] = 1.0;
+            sf[l] = f[l];
+            sh[l] = p[l];
+        }
+        for (int k = 1; k <= 30; ++k) {
+            const double dk = static_cast<double>(k);
+            int open = 0;
+            for (std::size_t l = 0; l < L; ++l) {
+                f[l] = (dk * f[l] + p[l] + q[l]) / (dk * dk - m[l]);
+                p[l] /= dk - mu[l];
+                q[l] /= dk + mu[l];
+                c[l] *= y[l] / dk;
+                const double tf = c[l] * f[l], th = c[l] * (p[l] - dk * f[l]);
+                sf[l] += tf;
+                sh[l] += th;
+                open += (std::fabs(tf) <= tol * std::fabs(sf[l]) && std::fabs(th) <= tol * std::fabs(sh[l])) ? 0 : 1;
+            }
+            if (open == 0) break;
+        }
+        // P_j = x^j K_{mu+j} / K_mu: P_{j+1} = 2(mu+j) P_j + x^2 P_{j-1}, to j = round(v).
+        double p0[L], p1[L];
+        for (std::size_t l = 0; l < L; ++l) {
+            p0[l] = 1.0;
+            p1[l] = 2.0 * sh[l] / sf[l];  // g = x K_{mu+1} / K_mu
+        }
+        for (double j = 1.0; j <= rmax; j += 1.0) {
+            for (std::size_t l = 0; l < L; ++l) {
+                const double pn = 2.0 * (mu[l] + j) * p1[l] + xl[l] * xl[l] * p0[l];
+                const bool on = j <= nf[l];
+                p0[l] = on ? p1[l] : p0[l];
+                p1[l] = on ? pn : p1[l];
+            }
+        }
+        for (std::size_t l = 0; l < L; ++l) {
+            if constexpr (Ratio) {
+                out[j0 + l] = p1[l] / p0[l] / xl[l];
+            } else {
+                const double lk = std::log(sf[l]) + (Scaled ? xl[l] : 0.0);
+                out[j0 + l] = lk + (log_positive(p0[l]) - nf[l] * std::log(xl[l]));
+            }
+        }
+    }
+}
+
 // Step 1: s.v = the order the uniform branch sees (|v| for log K, v itself for ratios), s.R, and
 // s.K = the Debye term count, -1 - floor(x) for the R < 25 elements of the lane forms, or 0 for
 // elements left to the scalar function.
@@ -311,9 +385,10 @@ SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_
         s.v[i] = va;
         s.R[i] = R;
         // R < 25 elements of the lane forms: -1 - floor(x) (small_*_run).
-        const bool small = (small_i ? (va >= 0.0) & (xi >= kSmallXMin) : (va >= vmin) & (xi > kSmallKXMin)) &
+        const bool small = (small_i ? (va >= 0.0) & (xi >= kSmallXMin) : (va >= vmin) & (xi >= kSmallKXMin)) &
                            (r2 < r_min2);
-        s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : small ? -1.0 - std::floor(xi) : 0.0;
+        const double bucket = small_i ? std::floor(xi) : xi <= temme_x_max ? 0.0 : 1.0 + std::floor(xi);
+        s.K[i] = keep ? bessel_coeffs::debye_terms_double<double>(R) : small ? -1.0 - bucket : 0.0;
     });
 }
 
@@ -383,16 +458,26 @@ SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double*
 
 // Step 2' for the ns R < 25 elements (already sorted into s.lv, s.lx, s.lidx): the lane-parallel
 // runs, scatter.
+// For K, the first n_temme elements (bucket 0) take Temme's series, the rest the integral; the
+// Temme run's last block may reach into the integral elements, whose results the integral run
+// then overwrites.
 template <int Op, class Runner>
-SM_FORCE_INLINE void batch_small(std::size_t ns, BatchScratch& s, double* out) {
+SM_FORCE_INLINE void batch_small(std::size_t ns, std::size_t n_temme, BatchScratch& s, double* out) {
     const std::size_t np = (ns + kLanes - 1) / kLanes * kLanes;
-    for (std::size_t j = ns; j < np; ++j) {
+    for (std::size_t j = ns; j < np + kLanes; ++j) {
         s.lv[j] = 0.0;
         s.lx[j] = 1.0;
     }
+    constexpr bool ratio_k = Op == op_k_ratio, scaled_k = Op == op_log_ke;
     if constexpr (Op == op_i_ratio) Runner::small_i_ratio_run(s.lv, s.lx, s.lres, np);
     else if constexpr (Op == op_log_i || Op == op_log_ie) Runner::small_log_i_run(s.lv, s.lx, s.lres, np);
-    else Runner::template small_k_run<Op == op_k_ratio, Op == op_log_ke>(s.lv, s.lx, s.lres, np);
+    else {
+        const std::size_t tp = (n_temme + kLanes - 1) / kLanes * kLanes;
+        if (tp > 0) Runner::template small_k_temme_run<ratio_k, scaled_k>(s.lv, s.lx, s.lres, tp);
+        const std::size_t rest = (ns - n_temme + kLanes - 1) / kLanes * kLanes;
+        if (rest > 0)
+            Runner::template small_k_run<ratio_k, scaled_k>(s.lv + n_temme, s.lx + n_temme, s.lres + n_temme, rest);
+    }
     for (std::size_t j = 0; j < ns; ++j) out[s.lidx[j]] = Op == op_log_ie ? s.lres[j] - s.lx[j] : s.lres[j];
 }
 
@@ -446,7 +531,7 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
         (uniform ? s.sR : s.lres)[p] = s.R[i];  // (lres: scratch until the R < 25 runs)
         (uniform ? s.sidx : s.lidx)[p] = static_cast<int>(i);
     }
-    if (ns > 0) batch_small<Op, Runner>(ns, s, out);
+    if (ns > 0) batch_small<Op, Runner>(ns, static_cast<std::size_t>(pos[KM + 1]), s, out);
     if (m == 0) return;
     // 3. Debye sums per run of equal K. The padding [m, mp + kLanes) gets harmless values (R = 1,
     // v = 0, x = 1, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m,
