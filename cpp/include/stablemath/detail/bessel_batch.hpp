@@ -9,7 +9,7 @@
 //      Debye term count K (debye_terms_double: a branch-free count, 1..23); the others K = 0;
 //   2. partitioned: elements with K = 0 are computed at once by the scalar function, the others
 //      counting-sorted by K; elements with R < 25 (the I functions for x >= 1e-10, the K functions
-//      for x >= 1e-300) are instead sorted by floor(x) and run through lane-parallel forms of the scalar
+//      for x >= 1e-300) are instead sorted by a bucket of x and run through lane-parallel forms of the scalar
 //      code's series, continued fraction, integral and recurrences (small_*_run below);
 //   3. each run of equal K evaluates the Debye sums in a loop with a compile-time K: the switch of
 //      debye_u_tail / debye_q_sum folds to straight-line polynomials that the compiler vectorises
@@ -18,10 +18,11 @@
 //      log1p of log_poly.hpp instead of libm calls, as
 //          asinh(q) = log1p(q (1 + q / (1 + sqrt(1 + q^2)))),   sqrt(1 + q^2) = R / x,
 //          log1p(SU) - log(R) / 2 = -log(R / (1 + SU)^2) / 2;
-//      elements whose phase needs double-double (1.2 <= v/x <= 1.9, bessel_uniform.hpp) get it in
-//      a scalar pass over those elements only.
-// Results differ from the scalar functions by a few units of 1e-16 relative to max(1, |log|)
-// (FMA contraction in the polynomials, the logs above): tests/cpp/test_bessel_batch.cpp.
+//      elements whose phase needs double-double (1.2 <= v/x <= 1.9, bessel_uniform.hpp) are
+//      gathered and get it in one more vector loop.
+// Results differ from the scalar functions by up to a few units of 1e-15 relative to max(1, |log|)
+// and a few ulp in the ratios (FMA contraction, the logs above, the order of operations of the
+// lane forms): tests/cpp/test_bessel_batch.cpp.
 //
 // Bodies are SM_FORCE_INLINE so that the per-ISA wrappers (cpu/bessel_batch.hpp) compile them with
 // their target attribute; the per-K runs are `flatten` functions there, which inlines the
@@ -56,7 +57,7 @@ struct BatchScratch {
     // elements whose phase needs double-double (batch_finish_log)
     int bidx[kBesselBatch];
     double bv[kBesselBatch + kLanes], bx[kBesselBatch + kLanes];
-    // R < 25 elements of the lane forms (small_*_run), sorted by floor(x), padded
+    // R < 25 elements of the lane forms (small_*_run), sorted by bucket, padded
     double lv[kBesselBatch + 2 * kLanes], lx[kBesselBatch + 2 * kLanes], lres[kBesselBatch + 2 * kLanes];
     int lidx[kBesselBatch];
 };
@@ -81,6 +82,9 @@ SM_FORCE_INLINE void for_lanes(std::size_t n, F&& body) {
         for (std::size_t l = 0; l < kLanes; ++l) body(i0 + l);
     for (; i0 < n; ++i0) body(i0);
 }
+
+// n rounded up to whole blocks of kLanes.
+constexpr std::size_t lanes_ceil(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 // body(j) for j in [0, n), n a multiple of kLanes (the padded arrays).
 template <class F>
@@ -115,7 +119,8 @@ SM_FORCE_INLINE void debye_dispatch(int K, const double* w, const double* tau, d
 // ---- R < 25: lane-parallel forms of bessel_i_series.hpp, bessel_k_integral.hpp, ------------------
 // ---- bessel_k_recurrence.hpp -------------------------------------------------------------------
 // The batch runs the scalar code's series, continued fraction, integral and recurrences over blocks
-// of kLanes elements, sorted by floor(x) so that a block's elements need similar term counts; every
+// of kLanes elements, sorted by a bucket of x (kSmallBuckets) so that a block's elements need
+// similar term counts; every
 // lane takes its block's largest count (series: extra terms only add below the rounding of the sum;
 // fraction, integral and recurrences: lanes stop at their own depth by a select). The kLanes
 // independent chains keep the core busy where the scalar code waits on one chain per element, and
@@ -366,7 +371,7 @@ SM_FORCE_INLINE void small_k_temme_run(const double* v, const double* x, double*
 }
 
 // Step 1: s.v = the order the uniform branch sees (|v| for log K, v itself for ratios), s.R, and
-// s.K = the Debye term count, -1 - floor(x) for the R < 25 elements of the lane forms, or 0 for
+// s.K = the Debye term count, -1 - bucket for the R < 25 elements of the lane forms, or 0 for
 // elements left to the scalar function.
 template <int Op>
 SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_t n, BatchScratch& s) {
@@ -384,7 +389,7 @@ SM_FORCE_INLINE void batch_classify(const double* v, const double* x, std::size_
         const double R = std::sqrt(keep ? r2 : 1.0);
         s.v[i] = va;
         s.R[i] = R;
-        // R < 25 elements of the lane forms: -1 - floor(x) (small_*_run).
+        // R < 25 elements of the lane forms: -1 - bucket (small_*_run).
         const bool small = (small_i ? (va >= 0.0) & (xi >= kSmallXMin) : (va >= vmin) & (xi >= kSmallKXMin)) &
                            (r2 < r_min2);
         const double bucket = small_i ? std::floor(xi) : xi <= temme_x_max ? 0.0 : 1.0 + std::floor(xi);
@@ -431,7 +436,7 @@ SM_FORCE_INLINE void batch_finish_log(std::size_t m, std::size_t mp, BatchScratc
         if (nb == 0) return;
         double* bv = s.bv;
         double* bx = s.bx;
-        const std::size_t nbp = (nb + kLanes - 1) / kLanes * kLanes;
+        const std::size_t nbp = lanes_ceil(nb);
         for (std::size_t b = 0; b < nbp; ++b) {
             const std::size_t j = b < nb ? static_cast<std::size_t>(bidx[b]) : 0;
             bv[b] = b < nb ? s.sv[j] : 1.5;
@@ -463,7 +468,7 @@ SM_FORCE_INLINE void batch_finish_ratio(std::size_t mp, BatchScratch& s, double*
 // then overwrites.
 template <int Op, class Runner>
 SM_FORCE_INLINE void batch_small(std::size_t ns, std::size_t n_temme, BatchScratch& s, double* out) {
-    const std::size_t np = (ns + kLanes - 1) / kLanes * kLanes;
+    const std::size_t np = lanes_ceil(ns);
     for (std::size_t j = ns; j < np + kLanes; ++j) {
         s.lv[j] = 0.0;
         s.lx[j] = 1.0;
@@ -472,9 +477,9 @@ SM_FORCE_INLINE void batch_small(std::size_t ns, std::size_t n_temme, BatchScrat
     if constexpr (Op == op_i_ratio) Runner::small_i_ratio_run(s.lv, s.lx, s.lres, np);
     else if constexpr (Op == op_log_i || Op == op_log_ie) Runner::small_log_i_run(s.lv, s.lx, s.lres, np);
     else {
-        const std::size_t tp = (n_temme + kLanes - 1) / kLanes * kLanes;
+        const std::size_t tp = lanes_ceil(n_temme);
         if (tp > 0) Runner::template small_k_temme_run<ratio_k, scaled_k>(s.lv, s.lx, s.lres, tp);
-        const std::size_t rest = (ns - n_temme + kLanes - 1) / kLanes * kLanes;
+        const std::size_t rest = lanes_ceil(ns - n_temme);
         if (rest > 0)
             Runner::template small_k_run<ratio_k, scaled_k>(s.lv + n_temme, s.lx + n_temme, s.lres + n_temme, rest);
     }
@@ -488,7 +493,7 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
     constexpr int KM = bessel_coeffs::debye_kmax;
     // 1. classify.
     batch_classify<Op>(v, x, n, s);
-    // 2. One counting sort for every class, key 1..KM: Debye K; KM + 1 + b: R < 25 with floor(x) = b
+    // 2. One counting sort for every class, key 1..KM: Debye K; KM + 1 + b: R < 25 in bucket b
     // (s.K = -1 - b); 0: the scalar function. On mixed input a branch per class mispredicts; here
     // only the rare scalar elements take one.
     constexpr int kKeys = KM + 1 + kSmallBuckets;
@@ -536,7 +541,7 @@ SM_FORCE_INLINE void batch_body(const double* v, const double* x, double* out, s
     // 3. Debye sums per run of equal K. The padding [m, mp + kLanes) gets harmless values (R = 1,
     // v = 0, x = 1, sums 0): a run's last block reads and writes at most kLanes - 1 elements past m,
     // and the finishing loops read up to mp, so every element read has been written.
-    const std::size_t mp = (m + kLanes - 1) / kLanes * kLanes;
+    const std::size_t mp = lanes_ceil(m);
     for (std::size_t j = m; j < mp + kLanes; ++j) {
         s.sv[j] = 0.0;
         s.sx[j] = 1.0;

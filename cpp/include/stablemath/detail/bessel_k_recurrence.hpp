@@ -56,27 +56,25 @@ SM_HOST_DEVICE inline KResult k_small(double v, double x, bool scaled) {
             // P_j = K_{mu+j}/K_mu: P_{j+1} = P_{j-1} + (2(mu+j)/x) P_j; each coefficient rounded
             // once (2/x rounded once would bias all n of them alike). P_n < 1e45 for x >= 1, n <= 25.
             p1 = g / x;
-            for (int j = 1; j < n; ++j) {
+            for (int j = 1; j <= n; ++j) {  // ends with p0 = P_n, p1 = P_{n+1}
                 const double pn = 2.0 * (mu + static_cast<double>(j)) / x * p1 + p0;
                 p0 = p1;
                 p1 = pn;
             }
-            const double pn = 2.0 * (mu + static_cast<double>(n)) / x * p1 + p0;
-            lk += std::log(p1);
-            g = x * pn / p1;
+            lk += std::log(p0);
+            g = x * p1 / p0;
         } else {
             // P_j = x^j K_{mu+j}/K_mu (no overflow for tiny x): P_{j+1} = x^2 P_{j-1} + 2(mu+j) P_j,
             // log K_v = log K_mu + log P_n - n log x (two positive terms).
             const double x2 = x * x;
             p1 = g;
-            for (int j = 1; j < n; ++j) {
+            for (int j = 1; j <= n; ++j) {  // ends with p0 = P_n, p1 = P_{n+1}
                 const double pn = 2.0 * (mu + static_cast<double>(j)) * p1 + x2 * p0;
                 p0 = p1;
                 p1 = pn;
             }
-            const double pn = 2.0 * (mu + static_cast<double>(n)) * p1 + x2 * p0;
-            lk += std::log(p1) - static_cast<double>(n) * std::log(x);
-            g = pn / p1;
+            lk += std::log(p0) - static_cast<double>(n) * std::log(x);
+            g = p1 / p0;
         }
     }
     return KResult{lk, g};
