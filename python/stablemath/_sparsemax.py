@@ -67,19 +67,16 @@ def _library(conv):
 def _as_library(conv, value, name):
     """A secondary array in x's library (no dtype change); a torch value must be on the CPU."""
     torch = _torch()
-    if conv.kind == "torch":
-        if isinstance(value, torch.Tensor):
-            value = dense_tensor(value, name)
-            if value.device.type != "cpu":
-                raise ValueError(f"{name}: tensor is on device {value.device}; this build has no CUDA backend")
-            return value.detach()
-        return torch.as_tensor(aux_to_numpy(value, name))
     if torch is not None and isinstance(value, torch.Tensor):
         value = dense_tensor(value, name)
         if value.device.type != "cpu":
             raise ValueError(f"{name}: tensor is on device {value.device}; this build has no CUDA backend")
         value = value.detach()
+        if conv.kind == "torch":
+            return value
         return value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy()
+    if conv.kind == "torch":
+        return torch.as_tensor(aux_to_numpy(value, name))
     return aux_to_numpy(value, name)
 
 
