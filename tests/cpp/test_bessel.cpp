@@ -573,9 +573,11 @@ void test_special() {
             CHECK(sm::log_bessel_i(-n, x) == sm::log_bessel_i(n, x));
             CHECK(sm::log_bessel_ie(-n, x) == sm::log_bessel_ie(n, x));
             CHECK(sm::log_bessel_i_deriv(-n, x) == sm::log_bessel_i_deriv(n, x));
-            // I_{1-n}/I_{-n} = I_{n-1}/I_n
+            // I_{1-n}/I_{-n} = I_{n-1}/I_n, computed as 2n/x + I_{n+1}/I_n; here against 1/(I_n/I_{n-1}):
+            // each ratio is within 3 ulp (double) of the truth
             const ld r = sm::bessel_i_ratio(static_cast<double>(n - 1), static_cast<double>(x));
-            CHECK_MSG(sm_test::ulp_error<T>(sm::bessel_i_ratio(-n, x), 1 / r) <= 1, "I ratio at v=-%g x=%g", (double)n, (double)x);
+            const double e = sm_test::ulp_error<T>(sm::bessel_i_ratio(-n, x), 1 / r);
+            CHECK_MSG(e <= (sizeof(T) == 8 ? 6 : 1), "I ratio at v=-%g x=%g: %.2f ulp", (double)n, (double)x, e);
         }
         for (T v : {T(0.5), T(1.5), T(0.25), T(7.1)}) {
             CHECK(isnan_(sm::log_bessel_i(-v, x)));

@@ -14,7 +14,10 @@
 //   3. special values (NaN, +-inf, 0, negative x and v, huge and subnormal arguments), placed
 //      between ordinary elements of a batch: non-finite results bitwise equal to the scalar ones,
 //      finite ones as in 2.
+//   4. the polynomials of the batched Temme series (detail/sinc_poly.hpp): sin(pi m)/(pi m) and
+//      sinh(s)/s within 3 ulp of long double sinl / sinhl over |m|, |s| <= 1/2.
 #include <stablemath/cpu/bessel_batch.hpp>
+#include <stablemath/detail/sinc_poly.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -179,6 +182,29 @@ void test_special() {
     }
 }
 
+// ---- 4. sinc_poly.hpp --------------------------------------------------------------------------------
+void test_sinc_poly() {
+    sm_test::Section sec("sinc polynomials");
+    const ld pi_l = 3.141592653589793238462643383279502884L;
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(-0.5, 0.5);
+    double worst_pi = 0, worst_h = 0;
+    auto ulp_err = [](double got, ld want) {
+        return static_cast<double>(std::fabs(static_cast<ld>(got) - want) / (std::nextafter(1.0, 2.0) - 1.0) /
+                                   std::fabs(want));
+    };
+    for (int i = 0; i < 200000; ++i) {
+        const double m = i == 0 ? 0.5 : i == 1 ? -0.5 : i == 2 ? 0.0 : i == 3 ? 1e-300 : u(rng);
+        const ld pm = pi_l * static_cast<ld>(m);
+        worst_pi = std::max(worst_pi, ulp_err(sm::detail::sinc_pi(m), m == 0 ? 1.0L : sinl(pm) / pm));
+        const ld s = static_cast<ld>(m);
+        worst_h = std::max(worst_h, ulp_err(sm::detail::sinhc(m), m == 0 ? 1.0L : sinhl(s) / s));
+    }
+    std::printf("  sinc_pi max err %.2f ulp, sinhc max err %.2f ulp\n", worst_pi, worst_h);
+    CHECK_MSG(worst_pi <= 3.0, "sinc_pi off by %.2f ulp", worst_pi);
+    CHECK_MSG(worst_h <= 3.0, "sinhc off by %.2f ulp", worst_h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,5 +219,6 @@ int main(int argc, char** argv) {
     test_reference(argc > 1 ? argv[1] : SM_BESSEL_REFERENCE_CSV);
     test_grids();
     test_special();
+    test_sinc_poly();
     return sm_test::finish("test_bessel_batch");
 }

@@ -1191,22 +1191,67 @@ def _is_int(v: float) -> bool:
     return math.isfinite(v) and v == math.floor(v)
 
 
+def _debye_polynomials(count):
+    """Debye's u_k(t), k < count, as lists of Fraction coefficients (index = power of t), from
+    u_{k+1}(t) = t^2 (1 - t^2) u_k'(t) / 2 + (1/8) int_0^t (1 - 5 s^2) u_k(s) ds (DLMF 10.41.9)."""
+    from fractions import Fraction
+    polys = [[Fraction(1)]]
+    for _ in range(count - 1):
+        u = polys[-1]
+        nxt = [Fraction(0)] * (len(u) + 3)
+        for p, c in enumerate(u):
+            if p:  # t^2 (1 - t^2) p c t^(p-1) / 2
+                nxt[p + 1] += c * p / 2
+                nxt[p + 3] -= c * p / 2
+            nxt[p + 1] += c / (8 * (p + 1))  # (1/8) int c s^p
+            nxt[p + 3] -= 5 * c / (8 * (p + 3))  # -(5/8) int c s^(p+2)
+        polys.append(nxt)
+    return polys
+
+
+_DEBYE_U = _debye_polynomials(9)
+
+
 def _debye_log_scaled(kind, v, x):
     """log(I_v(x) e^-x) ("i") or log(K_v(x) e^x) ("k") for v >= 500 from Debye's uniform expansion
-    with three correction terms (error O(v^-4): < 1e-13 at v = 500, 5e-15 at 1000, against mpmath):
-    mpmath's series crawl (20 s at v = 300, x = 600) or fail (v = 1000, x = 2000) there."""
+    with eight correction terms (error O(v^-9): below 1e-20 at v = 500): mpmath's series crawl
+    (20 s at v = 300, x = 600) or fail (v = 1000, x = 2000) there."""
     mp = mpmath
     v, x = mp.mpf(v), mp.mpf(x)
     z = x / v
     s = mp.sqrt(1 + z * z)
     t = 1 / s
     eta = s + mp.log(z / (1 + s))
-    u1 = (3 * t - 5 * t**3) / 24
-    u2 = (81 * t**2 - 462 * t**4 + 385 * t**6) / 1152
-    u3 = (30375 * t**3 - 369603 * t**5 + 765765 * t**7 - 425425 * t**9) / 414720
+    sign = 1 if kind == "i" else -1
+    corr = mp.fsum((sign ** k) * mp.polyval([mp.mpf(c.numerator) / c.denominator for c in reversed(u)], t) / v**k
+                   for k, u in enumerate(_DEBYE_U))
     if kind == "i":
-        return v * eta - x - mp.log(2 * mp.pi * v) / 2 - mp.log(s) / 2 + mp.log(1 + u1 / v + u2 / v**2 + u3 / v**3)
-    return -v * eta + x + mp.log(mp.pi / (2 * v)) / 2 - mp.log(s) / 2 + mp.log(1 - u1 / v + u2 / v**2 - u3 / v**3)
+        return v * eta - x - mp.log(2 * mp.pi * v) / 2 - mp.log(s) / 2 + mp.log(corr)
+    return -v * eta + x + mp.log(mp.pi / (2 * v)) / 2 - mp.log(s) / 2 + mp.log(corr)
+
+
+def _k_integral_log_scaled(v, x):
+    """log(K_v(x) e^x) from K_v(x) = int_0^inf exp(-x cosh t) cosh(v t) dt (DLMF 10.32.9), by quadrature
+    split at the integrand's peak t0 = asinh(v/x) and truncated where it is below 10^-(3 dps) of the peak.
+    Used for 30 < x < 1e4, v < 500, where mpmath's besselk is unreliable: for non-integer v it takes
+    (I_{-v} - I_v) / sin(v pi), which cancels like e^{2x}, and it was found silently wrong in the 4th
+    digit at v = 255.43, x = 167 (fuzz_api; this integral and the Debye expansion agree with each
+    other there to 1e-19). From x ~ 1e4 besselk's large-x expansion agrees with this integral to
+    25 digits in ~1 ms, where the quadrature takes ~70 ms (and far longer at the digits huge x need)."""
+    mp = mpmath
+    v, x = mp.mpf(v), mp.mpf(x)
+    t0 = mp.asinh(v / x)
+    g0 = -x * (mp.cosh(t0) - 1) + v * t0  # log of the peak of e^x times the integrand (without the cosh's 1/2)
+
+    def expo(t):
+        return -x * (mp.cosh(t) - 1) + v * t - g0
+
+    w = 1 / mp.sqrt(x * mp.cosh(t0))  # the peak's width
+    far = t0 + w
+    while expo(far) > -(3 * mp.mp.dps + 20):
+        far = t0 + 2 * (far - t0)
+    pts = sorted(set(p for p in (mp.mpf(0), t0 - 4 * w, t0, t0 + 4 * w, far) if 0 <= p <= far))
+    return g0 + mp.log(mp.quad(lambda t: mp.exp(expo(t)) * (1 + mp.exp(-2 * v * t)) / 2, pts))
 
 
 _LOG_SCALED_CACHE: dict = {}
@@ -1220,7 +1265,9 @@ def _log_scaled(kind, v, x):
         # beyond the float range: the vMF kappa_mle reference's bisection)
         with mpmath.workdps(40 + max(0, int(mpmath.log10(max(x, v, 1))))):
             r = None
-            if v < 500:
+            if kind == "k" and 30 < x < 1e4 and v < 500:
+                r = _k_integral_log_scaled(v, x)  # besselk's cancellation grows like e^{2x}
+            elif v < 500:
                 try:
                     if kind == "i":
                         r = mpmath.log(mpmath.besseli(v, x, maxterms=10**6) * mpmath.exp(-x))
@@ -1449,6 +1496,19 @@ for _lib, _dt in _libs_dtypes():
 for _f in ("log_bessel_ie", "log_bessel_ke", "bessel_k_ratio"):
     add(f"ew-values/huge-v-and-x/{_f}", lambda: np.array([1e308, 1.7976931348623157e308]),
         {"v": Lazy(lambda x: np.array([1e200, 1.7976931348623157e308]))}, {_f: VALUE}, group="ew-values")
+
+# found by bench/fuzz_long.sh: the reference itself was off at (597.45, 391.55) (Debye with three terms
+# at v >= 500, now eight) and at (-256.43, 167) (mpmath's besselk cancelling; now the K integral), and
+# bessel_i_ratio(-max, 2) was inf for the finite I_{n-1}/I_n ~ 2n/x (1 / a subnormal ratio; now 2n/x + I_{n+1}/I_n)
+add("ew-values/fuzz-found/log_bessel_k", lambda: np.array([391.5537673266626, 167.0, 2000.0]),
+    {"v": Lazy(lambda x: np.array([597.4543487336722, 256.429165712301, 600.5]))}, {"log_bessel_k": VALUE},
+    group="ew-values")
+add("ew-values/fuzz-found/bessel_k_ratio", lambda: np.array([167.0, 167.0, 45.5]),
+    {"v": Lazy(lambda x: np.array([-256.429165712301, 255.429165712301, 120.25]))}, {"bessel_k_ratio": VALUE},
+    group="ew-values")
+add("ew-values/fuzz-found/bessel_i_ratio", lambda: np.array([2.0, 2.0, 1e-300, 3.0, 0.0]),
+    {"v": Lazy(lambda x: np.array([-1.7976931348623157e308, -8.98846567431158e307, -1e300, -4.0, -1.0]))},
+    {"bessel_i_ratio": VALUE}, group="ew-values")
 
 # vMF functions: 1 < d < 2 is outside the domain for every second argument, the rbar = 0 / 1 and
 # kappa = 0 / inf shortcuts included (docstrings: "1 < d < 2 give NaN")

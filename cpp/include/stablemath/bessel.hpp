@@ -160,19 +160,20 @@ SM_HOST_DEVICE inline double log_k_impl(double v, double x, bool scaled) {
 template <bool Low>
 SM_HOST_DEVICE inline double i_ratio_impl(double v, double x) {
     if (v != v || x != x || x < 0.0) return qnan();
-    bool invert = false;
     if (v < 0.0) {
         if (std::floor(v) != v) return qnan();
-        // I_{1-n} / I_{-n} = I_{n-1} / I_n = 1 / ratio(n - 1)
-        v = -v - 1.0;
-        invert = true;
+        // I_{1-n} / I_{-n} = I_{n-1} / I_n = 2n/x + I_{n+1} / I_n (DLMF 10.29.1): two positive terms,
+        // where 1 / ratio(n - 1) would invert a ratio ~x/2n that is subnormal near the overflow.
+        const double n = -v;
+        if (x == 0.0) return inf();
+        if (x == inf()) return n == inf() ? qnan() : 1.0;
+        if (n == inf()) return inf();
+        return 2.0 * (n / x) + i_ratio_core<Low>(n, x);
     }
-    double r;
-    if (x == 0.0) r = 0.0;
-    else if (x == inf()) r = v == inf() ? qnan() : 1.0;
-    else if (v == inf()) r = 0.0;
-    else r = i_ratio_core<Low>(v, x);
-    return invert ? 1.0 / r : r;
+    if (x == 0.0) return 0.0;
+    if (x == inf()) return v == inf() ? qnan() : 1.0;
+    if (v == inf()) return 0.0;
+    return i_ratio_core<Low>(v, x);
 }
 
 template <bool Low>

@@ -34,6 +34,7 @@
 #include "bessel_dd.hpp"
 #include "exp_poly.hpp"
 #include "log_poly.hpp"
+#include "sinc_poly.hpp"
 
 STABLEMATH_NAMESPACE_BEGIN
 namespace detail {
@@ -85,6 +86,14 @@ SM_FORCE_INLINE void for_lanes(std::size_t n, F&& body) {
 
 // n rounded up to whole blocks of kLanes.
 constexpr std::size_t lanes_ceil(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+// The largest of a block's kLanes values (>= 0). A separate loop: a max reduction inside a lane
+// loop keeps gcc from vectorising that loop (without -ffast-math).
+SM_FORCE_INLINE double lanes_max(const double* a) {
+    double m = 0.0;
+    for (std::size_t l = 0; l < kLanes; ++l) m = a[l] > m ? a[l] : m;
+    return m;
+}
 
 // body(j) for j in [0, n), n a multiple of kLanes (the padded arrays).
 template <class F>
@@ -139,7 +148,6 @@ SM_FORCE_INLINE void small_log_i_run(const double* v, const double* x, double* o
     constexpr double tol = 0x1p-56;
     for (std::size_t j0 = 0; j0 < n; j0 += L) {
         double a[L], b[L], d[L], y[L], vv[L], hx[L], nf[L];
-        double nmax = 0.0;
         for (std::size_t l = 0; l < L; ++l) {
             vv[l] = v[j0 + l];
             hx[l] = 0.5 * x[j0 + l];
@@ -148,8 +156,8 @@ SM_FORCE_INLINE void small_log_i_run(const double* v, const double* x, double* o
             b[l] = 1.0;
             d[l] = 1.0;
             nf[l] = std::floor(vv[l]);
-            nmax = nf[l] > nmax ? nf[l] : nmax;
         }
+        const double nmax = lanes_max(nf);
         // The series as A/D (see series_log_i), until every lane's last term is below tol.
         for (int k = 1; k <= 90; ++k) {
             const double dk = static_cast<double>(k);
@@ -192,7 +200,6 @@ SM_FORCE_INLINE void small_i_ratio_run(const double* v, const double* x, double*
     constexpr std::size_t L = kLanes;
     for (std::size_t j0 = 0; j0 < n; j0 += L) {
         double vv[L], x2[L], depth[L], p0[L], p1[L];
-        double kmax = 0.0;
         for (std::size_t l = 0; l < L; ++l) {
             const double xl = x[j0 + l];
             vv[l] = v[j0 + l];
@@ -201,8 +208,8 @@ SM_FORCE_INLINE void small_i_ratio_run(const double* v, const double* x, double*
             const double nu1 = vv[l] + depth[l] + 1.0;
             p1[l] = 1.0 / (nu1 + std::sqrt(x2[l] + nu1 * nu1));
             p0[l] = 1.0;
-            kmax = depth[l] > kmax ? depth[l] : kmax;
         }
+        const double kmax = lanes_max(depth);
         for (double k = kmax; k >= 1.0; k -= 1.0) {
             for (std::size_t l = 0; l < L; ++l) {
                 const double pm = 2.0 * (vv[l] + k) * p0[l] + x2[l] * p1[l];
@@ -227,12 +234,10 @@ SM_FORCE_INLINE void small_k_run(const double* v, const double* x, double* out, 
     for (std::size_t j0 = 0; j0 < n; j0 += L) {
         double xl[L], mu[L], nf[L], h[L], nodes[L], e1m[L], em[L], emi[L], e1[L], e1i[L];
         double ej[L], am[L], ami[L], a1[L], a1i[L], s0[L], c0[L], s1[L], c1[L];
-        double nmax = 0.0, rmax = 0.0;
-        for (std::size_t l = 0; l < L; ++l) {
+        for (std::size_t l = 0; l < L; ++l) {  // (no max reduction in here: it would keep the loop scalar)
             xl[l] = x[j0 + l];
             nf[l] = std::floor(v[j0 + l] + 0.5);
             mu[l] = v[j0 + l] - nf[l];
-            rmax = nf[l] > rmax ? nf[l] : rmax;
             const double hl = 0.58 / std::sqrt(xl[l] + 0.5);
             h[l] = hl < 0.2 ? hl : 0.2;
             // Last node: 2x sinh^2(t/2) - 1.5 t >= 44 (integral_k_scaled); asinh(s) = log(s + sqrt(1 + s^2)).
@@ -242,8 +247,8 @@ SM_FORCE_INLINE void small_k_run(const double* v, const double* x, double* out, 
             const double tm = 2.0 * log_positive(s2a + std::sqrt(1.0 + s2a * s2a));
             const double nd = std::ceil(tm / h[l]);
             nodes[l] = nd < 48.0 ? nd : 48.0;
-            nmax = nodes[l] > nmax ? nodes[l] : nmax;
         }
+        const double nmax = lanes_max(nodes), rmax = lanes_max(nf);
         for (std::size_t l = 0; l < L; ++l) {  // library calls, once per element
             e1m[l] = std::expm1(h[l]);
             em[l] = std::exp(mu[l] * h[l]);
@@ -298,38 +303,43 @@ SM_FORCE_INLINE void small_k_run(const double* v, const double* x, double* out, 
 }
 
 // Temme's series for K_mu, K_{mu+1} (bessel_k_temme.hpp, x <= 1/2, x >= 1e-300) and the forward
-// recurrence in its x < 1 form (bessel_k_recurrence.hpp), kLanes elements at a time: the library
-// calls (pow, sin, sinh, log) once per element, the series and the recurrence across the lanes.
+// recurrence in its x < 1 form (bessel_k_recurrence.hpp), kLanes elements at a time. One library
+// call per element, pow for (x/2)^mu (bessel_k_temme.hpp says why not exp(mu L)); (x/2)^-mu is its
+// reciprocal (+0.5 ulp), the logs are log_poly.hpp's and mu pi / sin(mu pi), sinh(sigma)/sigma
+// sinc_poly.hpp's, so the rest vectorises.
 template <bool Ratio, bool Scaled>
 SM_FORCE_INLINE void small_k_temme_run(const double* v, const double* x, double* out, std::size_t n) {
     constexpr std::size_t L = kLanes;
     constexpr double tol = 0x1p-56;
     for (std::size_t j0 = 0; j0 < n; j0 += L) {
-        double xl[L], mu[L], nf[L], m[L], f[L], p[L], q[L], c[L], y[L], sf[L], sh[L];
-        double rmax = 0.0;
-        for (std::size_t l = 0; l < L; ++l) {  // as temme_k<false>
+        double xl[L], hx[L], lhx[L], mu[L], nf[L], m[L], f[L], p[L], q[L], c[L], y[L], sf[L], sh[L], esi[L];
+        for (std::size_t l = 0; l < L; ++l) {
             xl[l] = x[j0 + l];
+            hx[l] = 0.5 * xl[l];  // exact: x >= 1e-300
             nf[l] = std::floor(v[j0 + l] + 0.5);
             mu[l] = v[j0 + l] - nf[l];
-            rmax = nf[l] > rmax ? nf[l] : rmax;
+            lhx[l] = log_positive(hx[l]);
+        }
+        for (std::size_t l = 0; l < L; ++l) esi[l] = std::pow(hx[l], mu[l]);  // the library call
+        for (std::size_t l = 0; l < L; ++l) {  // as temme_k<false>
             const double ml = mu[l] * mu[l];
             m[l] = ml;
             const double g1 = bessel_coeffs::temme_gamma1(ml), g2 = bessel_coeffs::temme_gamma2(ml);
-            const double Ll = bessel_coeffs::ln2 - std::log(xl[l]);
-            const double sig = mu[l] * Ll, pm = bessel_coeffs::pi * mu[l];
-            const double fact = mu[l] == 0.0 ? 1.0 : pm / std::sin(pm);
-            const double es = std::pow(0.5 * xl[l], -mu[l]), esi = std::pow(0.5 * xl[l], mu[l]);
-            const double ch = 0.5 * (es + esi);
-            const double shs_l = std::fabs(sig) > 0.5 ? (es - esi) / (2.0 * mu[l])
-                                                      : (sig == 0.0 ? Ll : std::sinh(sig) / sig * Ll);
+            const double Ll = -lhx[l];  // log(2/x)
+            const double sig = mu[l] * Ll;
+            const double fact = 1.0 / sinc_pi(mu[l]);
+            const double es = 1.0 / esi[l];
+            const double ch = 0.5 * (es + esi[l]);
+            const double shs_l = std::fabs(sig) > 0.5 ? (es - esi[l]) / (2.0 * mu[l]) : sinhc(sig) * Ll;
             f[l] = fact * (ch * g1 + shs_l * g2);
             p[l] = 0.5 * es / (g2 - mu[l] * g1);
-            q[l] = 0.5 * esi / (g2 + mu[l] * g1);
+            q[l] = 0.5 * esi[l] / (g2 + mu[l] * g1);
             y[l] = 0.25 * xl[l] * xl[l];
             c[l] = 1.0;
             sf[l] = f[l];
             sh[l] = p[l];
         }
+        const double rmax = lanes_max(nf);
         for (int k = 1; k <= 30; ++k) {
             const double dk = static_cast<double>(k);
             int open = 0;
@@ -363,8 +373,8 @@ SM_FORCE_INLINE void small_k_temme_run(const double* v, const double* x, double*
             if constexpr (Ratio) {
                 out[j0 + l] = p1[l] / p0[l] / xl[l];
             } else {
-                const double lk = std::log(sf[l]) + (Scaled ? xl[l] : 0.0);
-                out[j0 + l] = lk + (log_positive(p0[l]) - nf[l] * std::log(xl[l]));
+                const double lk = log_positive(sf[l]) + (Scaled ? xl[l] : 0.0);
+                out[j0 + l] = lk + (log_positive(p0[l]) - nf[l] * (lhx[l] + bessel_coeffs::ln2));
             }
         }
     }
