@@ -57,6 +57,7 @@ import dataclasses
 import faulthandler
 import math
 import pickle
+from pathlib import Path
 import re
 import sys
 import warnings
@@ -1191,67 +1192,14 @@ def _is_int(v: float) -> bool:
     return math.isfinite(v) and v == math.floor(v)
 
 
-def _debye_polynomials(count):
-    """Debye's u_k(t), k < count, as lists of Fraction coefficients (index = power of t), from
-    u_{k+1}(t) = t^2 (1 - t^2) u_k'(t) / 2 + (1/8) int_0^t (1 - 5 s^2) u_k(s) ds (DLMF 10.41.9)."""
-    from fractions import Fraction
-    polys = [[Fraction(1)]]
-    for _ in range(count - 1):
-        u = polys[-1]
-        nxt = [Fraction(0)] * (len(u) + 3)
-        for p, c in enumerate(u):
-            if p:  # t^2 (1 - t^2) p c t^(p-1) / 2
-                nxt[p + 1] += c * p / 2
-                nxt[p + 3] -= c * p / 2
-            nxt[p + 1] += c / (8 * (p + 1))  # (1/8) int c s^p
-            nxt[p + 3] -= 5 * c / (8 * (p + 3))  # -(5/8) int c s^(p+2)
-        polys.append(nxt)
-    return polys
-
-
-_DEBYE_U = _debye_polynomials(9)
-
-
-def _debye_log_scaled(kind, v, x):
-    """log(I_v(x) e^-x) ("i") or log(K_v(x) e^x) ("k") for v >= 500 from Debye's uniform expansion
-    with eight correction terms (error O(v^-9): below 1e-20 at v = 500): mpmath's series crawl
-    (20 s at v = 300, x = 600) or fail (v = 1000, x = 2000) there."""
-    mp = mpmath
-    v, x = mp.mpf(v), mp.mpf(x)
-    z = x / v
-    s = mp.sqrt(1 + z * z)
-    t = 1 / s
-    eta = s + mp.log(z / (1 + s))
-    sign = 1 if kind == "i" else -1
-    corr = mp.fsum((sign ** k) * mp.polyval([mp.mpf(c.numerator) / c.denominator for c in reversed(u)], t) / v**k
-                   for k, u in enumerate(_DEBYE_U))
-    if kind == "i":
-        return v * eta - x - mp.log(2 * mp.pi * v) / 2 - mp.log(s) / 2 + mp.log(corr)
-    return -v * eta + x + mp.log(mp.pi / (2 * v)) / 2 - mp.log(s) / 2 + mp.log(corr)
-
-
-def _k_integral_log_scaled(v, x):
-    """log(K_v(x) e^x) from K_v(x) = int_0^inf exp(-x cosh t) cosh(v t) dt (DLMF 10.32.9), by quadrature
-    split at the integrand's peak t0 = asinh(v/x) and truncated where it is below 10^-(3 dps) of the peak.
-    Used for 30 < x < 1e4, v < 500, where mpmath's besselk is unreliable: for non-integer v it takes
-    (I_{-v} - I_v) / sin(v pi), which cancels like e^{2x}, and it was found silently wrong in the 4th
-    digit at v = 255.43, x = 167 (fuzz_api; this integral and the Debye expansion agree with each
-    other there to 1e-19). From x ~ 1e4 besselk's large-x expansion agrees with this integral to
-    25 digits in ~1 ms, where the quadrature takes ~70 ms (and far longer at the digits huge x need)."""
-    mp = mpmath
-    v, x = mp.mpf(v), mp.mpf(x)
-    t0 = mp.asinh(v / x)
-    g0 = -x * (mp.cosh(t0) - 1) + v * t0  # log of the peak of e^x times the integrand (without the cosh's 1/2)
-
-    def expo(t):
-        return -x * (mp.cosh(t) - 1) + v * t - g0
-
-    w = 1 / mp.sqrt(x * mp.cosh(t0))  # the peak's width
-    far = t0 + w
-    while expo(far) > -(3 * mp.mp.dps + 20):
-        far = t0 + 2 * (far - t0)
-    pts = sorted(set(p for p in (mp.mpf(0), t0 - 4 * w, t0, t0 + 4 * w, far) if 0 <= p <= far))
-    return g0 + mp.log(mp.quad(lambda t: mp.exp(expo(t)) * (1 + mp.exp(-2 * v * t)) / 2, pts))
+def _reference_tool():
+    """tests/tools/gen_bessel_reference.py (the C++ tests' table generator): its Debye sum and its
+    K integral, shared rather than written twice."""
+    import importlib
+    tools = str(Path(__file__).resolve().parents[1] / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module("gen_bessel_reference")
 
 
 _LOG_SCALED_CACHE: dict = {}
@@ -1266,7 +1214,11 @@ def _log_scaled(kind, v, x):
         with mpmath.workdps(40 + max(0, int(mpmath.log10(max(x, v, 1))))):
             r = None
             if kind == "k" and 30 < x < 1e4 and v < 500:
-                r = _k_integral_log_scaled(v, x)  # besselk's cancellation grows like e^{2x}
+                # mpmath's besselk takes (I_{-v} - I_v) / sin(v pi) for non-integer v, which cancels like
+                # e^{2x}: it was silently wrong in the 4th digit at v = 255.43, x = 167 (fuzz_api), where
+                # this integral (DLMF 10.32.9) and the Debye sum agree to 1e-19. From x ~ 1e4 besselk's
+                # large-x expansion agrees with the integral in ~1 ms (the quadrature: ~70 ms).
+                r = _reference_tool().logke_quad(v, x)
             elif v < 500:
                 try:
                     if kind == "i":
@@ -1275,8 +1227,8 @@ def _log_scaled(kind, v, x):
                         r = mpmath.log(mpmath.besselk(v, x) * mpmath.exp(x))
                 except (mpmath.libmp.NoConvergence, ValueError, ZeroDivisionError):
                     r = None
-            if r is None:
-                r = _debye_log_scaled(kind, v, x)
+            if r is None:  # v >= 500 (or mpmath failed): R >= 500, the Debye sum to ~1e-50
+                r = _reference_tool().debye_logs(v, x, r_min=500)[0 if kind == "i" else 1]
             _LOG_SCALED_CACHE[key] = +r
     return _LOG_SCALED_CACHE[key]
 
