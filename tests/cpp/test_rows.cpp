@@ -505,6 +505,16 @@ void test_weighted() {
             CHECK_MSG(err <= tol_eps * eps && sign == (s > 0 ? 1 : -1), "n=%zu kind=%d: %.12g sign %g, ref %.15Lg sign %d (err %.3Lg eps, tol %.3Lg)",
                       n, kind, (double)got, (double)sign, ref, s > 0 ? 1 : -1, err / eps, tol_eps);
         }
+    }    // An element at x = -inf adds exactly 0 whatever its finite weight: with a weight near the
+    // maximum it must not choose the rescaling of the others (found by fuzz_api: 8.6e-15 off).
+    const T inf = std::numeric_limits<T>::infinity(), big = std::numeric_limits<T>::max();
+    for (T wbig : {-big, big, T(1e-30) * big}) {
+        const T x3[3] = {-inf, T(-1.3635415240283253), T(-0.7771760684086706)};
+        const T b3[3] = {wbig, T(-1.1527943498779758), T(-0.8863752925154662)};
+        T s3 = 0, s2 = 0;
+        const T with = sm::logsumexp(x3, b3, 3, &s3), without = sm::logsumexp(x3 + 1, b3 + 1, 2, &s2);
+        CHECK_MSG(with == without && s3 == s2 && s3 == -1, "weight %g on -inf: %.17g (sign %g) vs %.17g without it",
+                  (double)wbig, (double)with, (double)s3, (double)without);
     }
 }
 

@@ -987,6 +987,12 @@ for _lib, _dt in _libs_dtypes():
 # the dominant term has a weight 2^-997 times the largest (found by test_properties): exactly 0
 add("weights/dominant-term-small-weight/numpy-float64", lambda: np.array([0.0, -1e4, 0.0]),
     {"b": [1.0, 1e300, 1e300], "where": [True, True, False], "return_sign": True}, group="weights")
+# a weight near the maximum on x = -inf (adds 0) chose the rescaling of the others (found by fuzz_api: 8.6e-15 off)
+for _lib, _dt in (("numpy", "float64"), ("numpy", "float32")):
+    add(f"weights/max-weight-on-minus-inf/{_lib}-{_dt}",
+        (lambda lib=_lib, dt=_dt: _arr([-INF, -1.3635415240283253, -0.7771760684086706], lib, dt)),
+        {"b": Lazy(lambda x, lib=_lib, dt=_dt: _arr([-FINFO[dt].max, -1.1527943498779758, -0.8863752925154662], lib, dt)),
+         "return_sign": True}, group="weights")
 if torch is not None:
     add("weights/torch-b-for-numpy-x", lambda: np.array([0.0, 1.0, 2.0]), {"b": torch.tensor([1.0, 2.0, 0.5])},
         group="weights")

@@ -265,6 +265,9 @@ T logsumexp_row_weighted(const KernelTable<T>& k, const T* x, const T* b, std::s
         const T xi = x[i], bi = b[i], a = std::fabs(b[i]);
         if (bi == 0) continue;
         if (xi != xi || bi != bi || (a > kMax && xi == -kInf)) { nan = true; break; }
+        // A finite weight on x = -inf adds exactly 0: it must not choose the rescaling (a weight
+        // near the maximum there pushed the others' exponents into x, one rounding of ~700: 8.6e-15).
+        if (xi == -kInf) continue;
         if (a > kMax || xi == kInf) {
             pos |= bi > 0;
             neg |= bi < 0;
