@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,7 @@ def main():
     table = "\n".join(lines)
     meta = (f"\nCPU ns/element, 1 thread, best of {args.repeat}; {args.n} points per grid before the split; "
             f"stablemath {sm.__version__} ({sm.cpu_isa()}); {_dt.datetime.now().isoformat(timespec='seconds')}; "
-            f"command: `python bench/bessel_regions.py" + (f" --out {args.out}`" if args.out else "`") + "\n")
+            f"command: `python {shlex.join(['bench/bessel_regions.py'] + sys.argv[1:])}`\n")
     print(table + meta)
     if args.out:
         Path(args.out).write_text("# log-Bessel CPU time per region\n\n" + table + "\n" + meta)
