@@ -516,6 +516,13 @@ void test_weighted() {
         CHECK_MSG(with == without && s3 == s2 && s3 == -1, "weight %g on -inf: %.17g (sign %g) vs %.17g without it",
                   (double)wbig, (double)with, (double)s3, (double)without);
     }
+    // ... nor overflow when a smaller weight elsewhere chooses the rescaling (found by fuzz_scalar: NaN)
+    const T x4[4] = {-inf, -inf, T(0), T(-1)};
+    const T b4[4] = {T(33.75), T(2.2e31), T(2.8e-14), T(1e-15)};
+    T s4 = 0, s5 = 0;
+    const T with4 = sm::logsumexp(x4, b4, 4, &s4), without4 = sm::logsumexp(x4 + 2, b4 + 2, 2, &s5);
+    CHECK_MSG(with4 == without4 && s4 == s5 && s4 == 1, "huge weight on -inf, tiny weight elsewhere: %.17g vs %.17g",
+              (double)with4, (double)without4);
 }
 
 int main() {

@@ -204,6 +204,9 @@ T logsumexp_row_weighted_rescaled(const KernelTable<T>& k, const T* x, const T* 
     auto rescaled = [&](std::size_t i, T& xi, T& wi) {
         xi = x[i];
         wi = b[i];
+        // x = -inf adds exactly 0 (its weight is finite here: an infinite one made the row NaN before), and
+        // its weight did not choose E: rescaled by 2^-E it could overflow to inf (inf * 0 = NaN).
+        if (xi == -std::numeric_limits<T>::infinity()) { wi = 0; return; }
         if (!(std::fabs(wi) <= std::numeric_limits<T>::max()) || wi == 0) return;  // 0, inf, NaN as they are
         int e = 0;
         const T f = std::frexp(wi, &e);
