@@ -1298,10 +1298,31 @@ def _ew_tolerance(op):
         r = ref(x, v=v)
         f = FINFO[name]
         with np.errstate(invalid="ignore", over="ignore"):
-            if op.startswith(("ratio", "vmf_a", "vmf_kappa")):
+            if op == "vmf_kappa_mle":
+                return 64 * f.eps * np.abs(r) + f.tiny + _kappa_mle_conditioning(x, v, r, f.eps)
+            if op.startswith(("ratio", "vmf_a")):
                 return 64 * f.eps * np.abs(r) + f.tiny
             return 64 * f.eps * np.maximum(np.abs(r), 1.0)
     return tol
+
+
+def _kappa_mle_conditioning(rbar, d, kappa, eps):
+    """4 eps rbar / A_d'(kappa): kappa_mle inverts A_d, whose slope A' = 1 - A^2 - (d-1) A / kappa
+    (taken at A = rbar) falls like (d-1) / (2 kappa^2), so an error of a few ulp in evaluating A moves
+    the root by that much (found by test_properties: d = 2, rbar = 1 - 2^-9, kappa = 256 is 92 eps off
+    while 1 ulp of A alone is worth 130 000 eps of kappa there)."""
+    rb, dd, kk = np.broadcast_arrays(np.asarray(rbar, np.float64), np.asarray(d, np.float64),
+                                     np.asarray(kappa, np.float64))
+    out = np.zeros(kk.shape)
+    for i in np.ndindex(kk.shape):
+        r, dv, k = float(rb[i]), float(dd[i]), float(kk[i])
+        if not (0 < r < 1 and 0 < k < math.inf and 2 <= dv < math.inf):
+            continue
+        with mpmath.workprec(200):
+            R = mpmath.mpf(r)
+            slope = 1 - R * R - (mpmath.mpf(dv) - 1) * R / mpmath.mpf(k)
+        out[i] = float(4 * eps * R / slope) if slope > 0 else 0.0
+    return out
 
 
 def _ew_arg_info(a):

@@ -123,6 +123,12 @@ def _polys():
 def debye_logs(v, x, r_min=1000):
     """(log I_v(x) - x, log K_v(x) + x) by the uniform expansion, R >= r_min (1e3: terms to 1e-45;
     the hostile-input corpus uses it from R = 500, where the 25 terms still reach below 1e-50)."""
+    # at least DPS digits whatever the global precision (callers may ask for more: huge v needs them)
+    with mp.workdps(max(mp.mp.dps, DPS)):
+        return _debye_logs_at_current_precision(v, x, r_min)
+
+
+def _debye_logs_at_current_precision(v, x, r_min):
     P = _polys()
     v = mp.mpf(v)
     x = mp.mpf(x)
